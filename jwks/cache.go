@@ -1,0 +1,253 @@
+package jwks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/tokenguard/tokenguard/internal/fetch"
+)
+
+// Defaults of [Config]; each applies when its field is zero.
+const (
+	DefaultTimeout            = 5 * time.Second
+	DefaultMaxBodyBytes       = 1 << 20
+	DefaultRefreshInterval    = 10 * time.Minute
+	DefaultMinRefreshInterval = time.Minute
+	DefaultMaxStale           = 24 * time.Hour
+	DefaultMissBudget         = 3
+	DefaultMissWindow         = 30 * time.Second
+	DefaultMaxSets            = 100
+)
+
+// Errors of this package. Failures to fetch match [ErrFetch]; lookups of
+// kids that the set does not hold match [ErrUnknownKey].
+var (
+	// ErrFetch is the category of every failure to get a usable key set:
+	// network errors, timeouts, bad status, bad content, oversized bodies.
+	ErrFetch = errors.New("jwks: key set unavailable")
+	// ErrUnknownKey reports a kid that the set does not hold, even after a
+	// refresh (or when the refresh budget for unknown kids is spent).
+	ErrUnknownKey = errors.New("jwks: unknown key id")
+	// ErrStale reports a set whose last successful fetch is older than
+	// [Config.MaxStale]: its keys are no longer served. It matches ErrFetch.
+	ErrStale = fmt.Errorf("%w: keys are older than Config.MaxStale and no refresh succeeded", ErrFetch)
+	// ErrClosed reports use of a [Cache] after Close. It matches ErrFetch.
+	ErrClosed = fmt.Errorf("%w: cache closed", ErrFetch)
+)
+
+// FetchError describes a failed fetch of a key set or of issuer metadata.
+// It matches [ErrFetch] and the underlying cause.
+type FetchError struct {
+	URL string
+	Err error
+}
+
+func (e *FetchError) Error() string   { return "jwks: fetch " + e.URL + ": " + e.Err.Error() }
+func (e *FetchError) Unwrap() []error { return []error{ErrFetch, e.Err} }
+
+// Config configures a [Cache]. The zero value is ready to use: every zero
+// field means the documented default.
+type Config struct {
+	// HTTPClient makes the requests. If nil, a client with Timeout is used.
+	// A caller's client is copied, never modified: its transport, proxy and
+	// TLS settings are kept, its timeout is capped to Timeout, and redirects
+	// are followed only to the same scheme and host.
+	HTTPClient *http.Client
+	// Timeout bounds each request, body included. If zero, 5s is used.
+	Timeout time.Duration
+	// MaxBodyBytes caps the size of a key set or metadata document. If
+	// zero, 1 MiB is used.
+	MaxBodyBytes int64
+	// RefreshInterval is how often a set is refreshed in the background
+	// at most apart. A shorter Cache-Control max-age brings the refresh
+	// forward, down to MinRefreshInterval. If zero, 10 minutes is used.
+	RefreshInterval time.Duration
+	// MinRefreshInterval is the shortest interval a Cache-Control max-age
+	// can ask for. If zero, 1 minute is used.
+	MinRefreshInterval time.Duration
+	// MaxStale bounds how long the keys of the last good fetch are served
+	// while refreshes fail (stale-if-error). If zero, 24 hours is used.
+	MaxStale time.Duration
+	// MissBudget is how many refreshes for an unknown kid may come back
+	// without it per MissWindow; past that, unknown kids fail fast without
+	// a request. Refreshes that find their kid (real rotations) cost
+	// nothing. If zero, 3 is used.
+	MissBudget int
+	// MissWindow is the window of MissBudget, and how long a kid that a
+	// refresh did not find is answered "unknown" without asking again. If
+	// zero, 30s is used.
+	MissWindow time.Duration
+	// MaxSets bounds how many key sets (and issuer metadata documents) are
+	// kept; the least recently used is dropped first. If zero, 100 is used.
+	MaxSets int
+	// Logger receives fetch failures (Warn) and dropped keys (Info). If
+	// nil, nothing is logged.
+	Logger *slog.Logger
+	// Hooks observe fetches. Any field may be nil.
+	Hooks Hooks
+}
+
+// Hooks are optional callbacks; any may be nil, and any may be called
+// concurrently from several goroutines.
+type Hooks struct {
+	// Fetched is called after every key-set fetch, successful or not.
+	Fetched func(FetchInfo)
+}
+
+// FetchInfo describes one key-set fetch, for [Hooks.Fetched].
+type FetchInfo struct {
+	URL        string
+	Reason     string // "initial", "background" or "unknown-kid"
+	Status     int    // HTTP status, 0 if no response
+	Keys       int    // usable keys in the new set (unchanged on 304 or error)
+	Dropped    int    // keys dropped as unusable
+	NotChanged bool   // the server answered 304 Not Modified
+	Err        error
+	Duration   time.Duration
+}
+
+// Cache fetches, caches and refreshes JWK Sets and issuer metadata. It is
+// safe for concurrent use. Every background goroutine it starts belongs to it
+// and ends in [Cache.Close].
+type Cache struct {
+	cfg    Config
+	client *http.Client
+
+	life   context.Context // ended by Close; bounds all shared fetches
+	cancel context.CancelFunc
+
+	mu       sync.Mutex // guards sets, meta and closed with respect to Close
+	sets     *lru.Cache[string, *Set]
+	meta     *lru.Cache[string, *discovery]
+	closed   bool
+	wg       sync.WaitGroup
+	closeOne sync.Once
+}
+
+// New returns a Cache for cfg. It does no I/O.
+func New(cfg Config) *Cache {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = DefaultRefreshInterval
+	}
+	if cfg.MinRefreshInterval <= 0 {
+		cfg.MinRefreshInterval = DefaultMinRefreshInterval
+	}
+	if cfg.MinRefreshInterval > cfg.RefreshInterval {
+		cfg.MinRefreshInterval = cfg.RefreshInterval
+	}
+	if cfg.MaxStale <= 0 {
+		cfg.MaxStale = DefaultMaxStale
+	}
+	if cfg.MissBudget <= 0 {
+		cfg.MissBudget = DefaultMissBudget
+	}
+	if cfg.MissWindow <= 0 {
+		cfg.MissWindow = DefaultMissWindow
+	}
+	if cfg.MaxSets <= 0 {
+		cfg.MaxSets = DefaultMaxSets
+	}
+	c := &Cache{cfg: cfg, client: fetch.Client(cfg.HTTPClient, cfg.Timeout, true)}
+	c.life, c.cancel = context.WithCancel(context.Background())
+	c.sets, _ = lru.NewWithEvict(cfg.MaxSets, func(_ string, s *Set) { s.stop() })
+	c.meta, _ = lru.New[string, *discovery](cfg.MaxSets)
+	return c
+}
+
+// Close stops every background refresh and waits for in-flight fetches to
+// end. Callers waiting on a fetch get an error matching [ErrClosed]. Close is
+// safe to call more than once; later calls return at once.
+func (c *Cache) Close() {
+	c.closeOne.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.cancel()
+		c.sets.Purge()
+		c.mu.Unlock()
+		c.wg.Wait()
+	})
+}
+
+// goOwned runs f in a goroutine that Close waits for, unless the cache is
+// closed.
+func (c *Cache) goOwned(f func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Set returns the key set at url, fetching it first if the cache does not
+// hold it yet; it then keeps it fresh in the background. ctx bounds only this
+// call's wait, never the shared fetch. url must be https (http only for
+// loopback hosts).
+func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
+	s, err := c.set(url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.snapshot(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// Lookup returns the set at url without fetching; ok is false when the cache
+// does not hold it.
+func (c *Cache) Lookup(url string) (*Set, bool) {
+	return c.sets.Get(url)
+}
+
+func (c *Cache) set(url string) (*Set, error) {
+	if _, err := fetch.CheckURL(url); err != nil {
+		return nil, &FetchError{URL: url, Err: err}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if s, ok := c.sets.Get(url); ok {
+		return s, nil
+	}
+	s := newSet(c, url)
+	c.sets.Add(url, s)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		s.loop()
+	}()
+	return s, nil
+}
+
+func (c *Cache) logWarn(ctx context.Context, msg string, attrs ...slog.Attr) {
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+	}
+}
+
+func (c *Cache) logInfo(ctx context.Context, msg string, attrs ...slog.Attr) {
+	if c.cfg.Logger != nil {
+		c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+	}
+}

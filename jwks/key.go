@@ -1,0 +1,177 @@
+package jwks
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
+
+	"github.com/tokenguard/tokenguard/internal/jose"
+)
+
+// Key is one usable verification key of a JWK Set, already turned into a
+// standard-library public key. Keys are immutable; a refresh that finds the
+// same key again keeps the same *Key, so pointer identity means "still
+// published".
+type Key struct {
+	// ID is the kid member; empty when the JWK has none.
+	ID string
+	// Algorithm is the alg member; empty when the JWK does not restrict it.
+	Algorithm string
+	// Public is a *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
+	Public crypto.PublicKey
+}
+
+// Fits reports whether k may verify a signature made with alg: alg is a
+// supported algorithm, the key's own alg (if any) equals it exactly, and the
+// key type and curve are the ones alg needs.
+func (k *Key) Fits(alg string) bool {
+	a, ok := jose.Lookup(alg)
+	return ok && (k.Algorithm == "" || k.Algorithm == alg) && a.Fits(k.Public)
+}
+
+// MinRSABits is the smallest RSA modulus accepted in a key set.
+const MinRSABits = 2048
+
+// jwkMembers are the members read before handing a key to jwx.
+type jwkMembers struct {
+	Kty    string   `json:"kty"`
+	Use    string   `json:"use"`
+	KeyOps []string `json:"key_ops"`
+	Alg    string   `json:"alg"`
+	Kid    string   `json:"kid"`
+	Crv    string   `json:"crv"`
+	// Private or symmetric members: a key carrying any is dropped.
+	D   json.RawMessage `json:"d"`
+	P   json.RawMessage `json:"p"`
+	Q   json.RawMessage `json:"q"`
+	DP  json.RawMessage `json:"dp"`
+	DQ  json.RawMessage `json:"dq"`
+	QI  json.RawMessage `json:"qi"`
+	Oth json.RawMessage `json:"oth"`
+	K   json.RawMessage `json:"k"`
+}
+
+// ParseSet parses a JWK Set document (RFC 7517 §5) and returns its usable
+// verification keys, with the reason each other key was dropped. A key is
+// usable when: its use is absent or "sig"; its key_ops, if present, include
+// "verify"; it has no private or symmetric members; its kty is RSA (modulus
+// of at least [MinRSABits], odd public exponent from 3 to 2^31-1), EC (P-256,
+// P-384 or P-521, point on the curve) or OKP Ed25519; and its alg, if present,
+// is a supported signature algorithm that fits the key. A set whose keys are
+// all unusable is not an error here; the caller decides.
+func ParseSet(data []byte) (keys []*Key, dropped []error, err error) {
+	if !jose.Valid(data) {
+		return nil, nil, errors.New("key set is not valid JSON")
+	}
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, nil, fmt.Errorf("key set is not a JWK Set object: %w", err)
+	}
+	if doc.Keys == nil {
+		return nil, nil, errors.New(`key set has no "keys" array`)
+	}
+	for i, raw := range doc.Keys {
+		k, err := parseKey(raw)
+		if err != nil {
+			dropped = append(dropped, fmt.Errorf("key %d: %w", i, err))
+			continue
+		}
+		keys = append(keys, k)
+	}
+	return keys, dropped, nil
+}
+
+func parseKey(raw []byte) (*Key, error) {
+	var m jwkMembers
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("not a JWK object: %w", err)
+	}
+	if m.D != nil || m.P != nil || m.Q != nil || m.DP != nil || m.DQ != nil || m.QI != nil || m.Oth != nil || m.K != nil {
+		return nil, errors.New("carries private or symmetric key material")
+	}
+	if m.Use != "" && m.Use != "sig" {
+		return nil, fmt.Errorf("use %q is not sig", m.Use)
+	}
+	if m.KeyOps != nil {
+		verify := false
+		for _, op := range m.KeyOps {
+			verify = verify || op == "verify"
+		}
+		if !verify {
+			return nil, errors.New(`key_ops does not allow "verify"`)
+		}
+	}
+	switch m.Kty {
+	case "RSA", "EC":
+	case "OKP":
+		if m.Crv != "Ed25519" {
+			return nil, fmt.Errorf("OKP curve %q is not Ed25519", m.Crv)
+		}
+	default:
+		return nil, fmt.Errorf("kty %q is not a supported public key type", m.Kty)
+	}
+	parsed, err := jwk.ParseKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s key: %w", m.Kty, err)
+	}
+	var pub any
+	if err := jwk.Export(parsed, &pub); err != nil {
+		return nil, fmt.Errorf("invalid %s key: %w", m.Kty, err)
+	}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		if p.N.BitLen() < MinRSABits {
+			return nil, fmt.Errorf("RSA modulus of %d bits is under %d", p.N.BitLen(), MinRSABits)
+		}
+		if p.E < 3 || p.E%2 == 0 || int64(p.E) > 1<<31-1 {
+			return nil, fmt.Errorf("RSA public exponent %d is not an odd number from 3 to 2^31-1", p.E)
+		}
+		if p.N.Bit(0) == 0 {
+			return nil, errors.New("RSA modulus is even")
+		}
+	case *ecdsa.PublicKey:
+		if _, err := p.Bytes(); err != nil {
+			return nil, fmt.Errorf("EC point: %w", err)
+		}
+		switch p.Curve.Params().Name {
+		case "P-256", "P-384", "P-521":
+		default:
+			return nil, fmt.Errorf("EC curve %q is not supported", p.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+		if len(p) != ed25519.PublicKeySize {
+			return nil, errors.New("Ed25519 key has the wrong size")
+		}
+	default:
+		return nil, fmt.Errorf("kty %q did not yield a public key", m.Kty)
+	}
+	k := &Key{ID: m.Kid, Algorithm: m.Alg, Public: pub}
+	if m.Alg != "" {
+		a, ok := jose.Lookup(m.Alg)
+		if !ok {
+			return nil, fmt.Errorf("alg %q is not a supported signature algorithm", m.Alg)
+		}
+		if !a.Fits(pub) {
+			return nil, fmt.Errorf("alg %q does not fit a %s key", m.Alg, m.Kty)
+		}
+	}
+	return k, nil
+}
+
+// equal reports whether two keys are the same published key.
+func (k *Key) equal(o *Key) bool {
+	if k.ID != o.ID || k.Algorithm != o.Algorithm {
+		return false
+	}
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := k.Public.(equaler)
+	return ok && e.Equal(o.Public)
+}

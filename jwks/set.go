@@ -1,0 +1,381 @@
+package jwks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokenguard/tokenguard/internal/fetch"
+)
+
+// Set is one remote JWK Set kept fresh by its [Cache]. Readers never block
+// on a refresh: each fetch publishes a new immutable snapshot atomically. It
+// is safe for concurrent use.
+type Set struct {
+	c    *Cache
+	url  string
+	cur  atomic.Pointer[snapshot]
+	life context.Context
+	stop context.CancelFunc
+	kick chan struct{} // wakes the refresh loop when its schedule moved
+
+	mu       sync.Mutex
+	flight   *call[*snapshot]
+	failures int
+	retryAt  time.Time // no on-demand fetch before this after a failure
+	lastErr  error
+	next     time.Time // next background refresh
+	misses   []time.Time
+	unknown  map[string]time.Time
+}
+
+type snapshot struct {
+	byKid   map[string][]*Key
+	keys    []*Key
+	fetched time.Time
+	etag    string
+}
+
+// call is one in-flight fetch that several callers may wait on.
+type call[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+// wait waits for cl, leaving early when ctx or life ends; the fetch itself
+// is not cancelled by ctx.
+func wait[T any](ctx, life context.Context, cl *call[T]) (T, error) {
+	var zero T
+	select {
+	case <-cl.done:
+		return cl.val, cl.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-life.Done():
+		return zero, ErrClosed
+	}
+}
+
+func newSet(c *Cache, url string) *Set {
+	s := &Set{c: c, url: url, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
+	s.life, s.stop = context.WithCancel(c.life)
+	s.next = time.Now().Add(c.cfg.RefreshInterval)
+	return s
+}
+
+// URL returns the address the set is fetched from.
+func (s *Set) URL() string { return s.url }
+
+// Keys returns the usable keys of the last good fetch (nil before the first
+// one). The slice must not be modified.
+func (s *Set) Keys() []*Key {
+	if snap := s.cur.Load(); snap != nil {
+		return snap.keys
+	}
+	return nil
+}
+
+// Contains reports whether k is still published in the set and the set is
+// not older than [Config.MaxStale]. It never blocks and does no I/O.
+func (s *Set) Contains(k *Key) bool {
+	snap := s.cur.Load()
+	return snap != nil && time.Since(snap.fetched) <= s.c.cfg.MaxStale && slices.Contains(snap.byKid[k.ID], k)
+}
+
+// Key returns the keys whose kid is kid (every key when kid is empty). A kid
+// that the set does not hold triggers one refresh shared by all concurrent
+// callers, within the miss budget of [Config.MissBudget]; past the budget,
+// or for a kid a recent refresh did not find, it fails fast with an error
+// matching [ErrUnknownKey]. Errors reaching the key set match [ErrFetch].
+// ctx bounds only this caller's wait.
+func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if kid == "" {
+		return snap.keys, nil
+	}
+	if ks := snap.byKid[kid]; ks != nil {
+		return ks, nil
+	}
+	s.mu.Lock()
+	now := time.Now()
+	if t, ok := s.unknown[kid]; ok && now.Sub(t) < s.c.cfg.MissWindow {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w %q: not in the set at the last refresh", ErrUnknownKey, kid)
+	}
+	cl := s.flight
+	if cl == nil {
+		if !s.budgetLeft(now) {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w %q: refresh budget for unknown kids spent", ErrUnknownKey, kid)
+		}
+		if now.Before(s.retryAt) {
+			err := s.lastErr
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w %q: set unreachable, not retried before %s: %w", ErrUnknownKey, kid, s.retryAt.Format(time.RFC3339), err)
+		}
+		cl = s.start("unknown-kid", kid)
+	}
+	s.mu.Unlock()
+	snap, err = wait(ctx, s.life, cl)
+	if err != nil {
+		return nil, err
+	}
+	if ks := snap.byKid[kid]; ks != nil {
+		return ks, nil
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
+}
+
+// snapshot returns the current keys, fetching them when there are none yet
+// or when they are older than MaxStale.
+func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
+	snap := s.cur.Load()
+	if snap != nil && time.Since(snap.fetched) <= s.c.cfg.MaxStale {
+		return snap, nil
+	}
+	s.mu.Lock()
+	cl := s.flight
+	if cl == nil {
+		if time.Now().Before(s.retryAt) {
+			err := s.lastErr
+			s.mu.Unlock()
+			if snap != nil {
+				return nil, fmt.Errorf("%w (last error: %w)", ErrStale, err)
+			}
+			return nil, err
+		}
+		reason := "initial"
+		if snap != nil {
+			reason = "background"
+		}
+		cl = s.start(reason, "")
+	}
+	s.mu.Unlock()
+	return wait(ctx, s.life, cl)
+}
+
+// budgetLeft reports whether an unknown-kid refresh may run. s.mu is held.
+func (s *Set) budgetLeft(now time.Time) bool {
+	i := 0
+	for i < len(s.misses) && now.Sub(s.misses[i]) >= s.c.cfg.MissWindow {
+		i++
+	}
+	s.misses = s.misses[i:]
+	return len(s.misses) < s.c.cfg.MissBudget
+}
+
+// start begins a fetch in a goroutine owned by the cache. s.mu is held.
+func (s *Set) start(reason, kid string) *call[*snapshot] {
+	cl := &call[*snapshot]{done: make(chan struct{})}
+	s.flight = cl
+	if !s.c.goOwned(func() { s.run(cl, reason, kid) }) {
+		s.flight = nil
+		cl.err = ErrClosed
+		close(cl.done)
+	}
+	return cl
+}
+
+// run performs one fetch for cl and publishes its result.
+func (s *Set) run(cl *call[*snapshot], reason, kid string) {
+	began := time.Now()
+	prev := s.cur.Load()
+	snap, info := s.fetch(prev)
+	info.Reason, info.Duration = reason, time.Since(began)
+
+	now := time.Now()
+	s.mu.Lock()
+	if info.Err == nil {
+		s.cur.Store(snap)
+		s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
+		s.next = now.Add(info.refreshIn)
+		if kid != "" && snap.byKid[kid] == nil {
+			s.misses = append(s.misses, now)
+			if len(s.unknown) >= 1024 {
+				clear(s.unknown)
+			}
+			s.unknown[kid] = now
+		}
+		// A new set may now hold kids that were unknown before.
+		for k := range s.unknown {
+			if snap.byKid[k] != nil {
+				delete(s.unknown, k)
+			}
+		}
+	} else {
+		s.failures++
+		s.lastErr = info.Err
+		s.retryAt = now.Add(s.backoff())
+		s.next = s.retryAt
+	}
+	s.flight = nil
+	cl.val, cl.err = snap, info.Err
+	s.mu.Unlock()
+	close(cl.done)
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+
+	if info.Err != nil {
+		s.c.logWarn(s.life, "jwks: key set fetch failed", slog.String("url", s.url), slog.String("reason", reason), slog.Int("status", info.Status), slog.Any("error", info.Err))
+	} else if info.Dropped > 0 {
+		s.c.logInfo(s.life, "jwks: unusable keys dropped", slog.String("url", s.url), slog.Int("dropped", info.Dropped), slog.Int("keys", info.Keys))
+	}
+	if h := s.c.cfg.Hooks.Fetched; h != nil {
+		h(info.FetchInfo)
+	}
+}
+
+// backoff is the wait before retrying after s.failures consecutive failures:
+// 1s doubling up to min(RefreshInterval, 5m), with jitter. s.mu is held.
+func (s *Set) backoff() time.Duration {
+	return backoff(s.failures, s.c.cfg.RefreshInterval)
+}
+
+func backoff(failures int, ceiling time.Duration) time.Duration {
+	ceiling = min(ceiling, 5*time.Minute)
+	d := time.Second << min(failures-1, 20)
+	d = min(d, ceiling)
+	return d/2 + rand.N(d/2+1) // jitter in [d/2, d]
+}
+
+// loop refreshes the set in the background until the set is stopped.
+func (s *Set) loop() {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		d := time.Until(s.next)
+		s.mu.Unlock()
+		t.Reset(max(d, 0))
+		select {
+		case <-s.life.Done():
+			return
+		case <-s.kick:
+			continue
+		case <-t.C:
+		}
+		s.mu.Lock()
+		if s.flight != nil || time.Now().Before(s.next) {
+			s.mu.Unlock()
+			continue
+		}
+		cl := &call[*snapshot]{done: make(chan struct{})}
+		s.flight = cl
+		s.mu.Unlock()
+		s.run(cl, "background", "")
+		select { // run kicked itself; the loop reads the new schedule anyway
+		case <-s.kick:
+		default:
+		}
+	}
+}
+
+type fetchResult struct {
+	FetchInfo
+	refreshIn time.Duration
+}
+
+// fetch gets the set once, under the set's life and the cache's timeout.
+func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
+	cfg := &s.c.cfg
+	res := fetchResult{FetchInfo: FetchInfo{URL: s.url}}
+	fail := func(err error) (*snapshot, fetchResult) {
+		res.Err = &FetchError{URL: s.url, Err: err}
+		return nil, res
+	}
+	ctx, cancel := context.WithTimeout(s.life, cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return fail(err)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	if prev != nil && prev.etag != "" {
+		req.Header.Set("If-None-Match", prev.etag)
+	}
+	resp, err := s.c.client.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	res.Status = resp.StatusCode
+	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.MinRefreshInterval, cfg.RefreshInterval)
+	if resp.StatusCode == http.StatusNotModified && prev != nil {
+		next := *prev
+		next.fetched = time.Now()
+		res.NotChanged, res.Keys = true, len(prev.keys)
+		return &next, res
+	}
+	if resp.StatusCode != http.StatusOK {
+		excerpt, _ := fetch.ReadBody(resp.Body, 128)
+		return fail(&fetch.StatusError{URL: s.url, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))})
+	}
+	if err := fetch.CheckJSON(resp); err != nil {
+		return fail(err)
+	}
+	body, err := fetch.ReadBody(resp.Body, cfg.MaxBodyBytes)
+	if err != nil {
+		return fail(err)
+	}
+	keys, dropped, err := ParseSet(body)
+	if err != nil {
+		return fail(err)
+	}
+	res.Dropped = len(dropped)
+	if len(keys) == 0 {
+		if len(dropped) > 0 {
+			return fail(fmt.Errorf("key set holds no usable key (first dropped: %w)", dropped[0]))
+		}
+		return fail(errors.New("key set holds no key"))
+	}
+	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), fetched: time.Now(), etag: resp.Header.Get("ETag")}
+	for _, k := range keys {
+		if prev != nil { // keep identity of keys that are still published
+			for _, old := range prev.byKid[k.ID] {
+				if old.equal(k) {
+					k = old
+					break
+				}
+			}
+		}
+		next.keys = append(next.keys, k)
+		next.byKid[k.ID] = append(next.byKid[k.ID], k)
+	}
+	res.Keys = len(keys)
+	return next, res
+}
+
+// refreshInterval reads max-age from a Cache-Control header and clamps it to
+// [lo, hi]; without a usable max-age it is hi.
+func refreshInterval(cacheControl string, lo, hi time.Duration) time.Duration {
+	for _, dir := range strings.Split(cacheControl, ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(dir), "=")
+		if !strings.EqualFold(name, "max-age") {
+			continue
+		}
+		secs, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
+		if err != nil || secs < 0 {
+			return hi
+		}
+		if secs > int64(hi/time.Second) {
+			return hi
+		}
+		return max(time.Duration(secs)*time.Second, lo)
+	}
+	return hi
+}

@@ -1,0 +1,192 @@
+package jwtverify
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/tokenguard/tokenguard/internal/jose"
+)
+
+// Claims holds the registered claims of an accepted access token, typed, and
+// keeps the token's whole JSON payload (or introspection response) so that
+// [Claims.Decode] can read custom claims on demand.
+//
+// A Claims value returned by this module is owned by the caller, but its
+// slices may be shared with a cache: treat Audience and Scopes as read-only.
+type Claims struct {
+	// Issuer is the iss claim.
+	Issuer string
+	// Subject is the sub claim; empty when absent (client_credentials
+	// tokens of some servers carry none).
+	Subject string
+	// Audience is the aud claim, a single string being a one-element list.
+	Audience []string
+	// Expiry is the exp claim.
+	Expiry time.Time
+	// NotBefore is the nbf claim; zero when absent.
+	NotBefore time.Time
+	// IssuedAt is the iat claim; zero when absent.
+	IssuedAt time.Time
+	// ID is the jti claim.
+	ID string
+	// ClientID is the client_id claim (RFC 9068, RFC 7662).
+	ClientID string
+	// Scopes are the scopes granted: the space-separated scope claim, or
+	// the scp array that some servers issue instead.
+	Scopes []string
+	// Username is the username member of an introspection response (RFC
+	// 7662); JWT access tokens rarely carry it.
+	Username string
+	// TokenType is the token_type member of an introspection response.
+	TokenType string
+
+	raw []byte
+}
+
+// Decode unmarshals the token's JSON payload into v with encoding/json, for
+// claims that Claims does not type:
+//
+//	var mine struct{ Tenant string `json:"tid"` }
+//	err := claims.Decode(&mine)
+func (c *Claims) Decode(v any) error {
+	if c == nil || c.raw == nil {
+		return errors.New("jwtverify: claims hold no JSON payload to decode")
+	}
+	return json.Unmarshal(c.raw, v)
+}
+
+// HasScope reports whether scope was granted.
+func (c *Claims) HasScope(scope string) bool {
+	return c != nil && slices.Contains(c.Scopes, scope)
+}
+
+// HasAllScopes reports whether every one of scopes was granted.
+func (c *Claims) HasAllScopes(scopes ...string) bool {
+	for _, s := range scopes {
+		if !c.HasScope(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// HasAnyScope reports whether at least one of scopes was granted.
+func (c *Claims) HasAnyScope(scopes ...string) bool {
+	return slices.ContainsFunc(scopes, c.HasScope)
+}
+
+// ParseClaims reads the registered claims of a JSON object (a JWT payload or
+// an RFC 7662 introspection response) into Claims, keeping data for
+// [Claims.Decode]. It is strict: duplicate member names (in any ASCII case),
+// time claims that are not finite JSON numbers, and aud, scope or scp of the
+// wrong JSON type are errors matching [ErrMalformed]. It checks nothing else:
+// no signature, time, issuer or audience; use [Verifier.Verify] for tokens.
+// data must not be modified afterwards.
+func ParseClaims(data []byte) (*Claims, error) {
+	c := new(Claims)
+	if err := c.parse(data); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+const maxClaims = 256
+
+// parse fills c from data. The strings of c alias data when the JSON holds
+// no escapes, which saves an allocation per claim; data is never written after
+// decoding, so the aliasing is safe.
+func (c *Claims) parse(data []byte) error {
+	c.raw = data
+	var reason string
+	err := jose.ScanObject(data, maxClaims, func(name, value []byte) error {
+		var ok bool
+		switch string(name) {
+		case "iss":
+			c.Issuer, ok = str(value)
+		case "sub":
+			c.Subject, ok = str(value)
+		case "jti":
+			c.ID, ok = str(value)
+		case "client_id":
+			c.ClientID, ok = str(value)
+		case "username":
+			c.Username, ok = str(value)
+		case "token_type":
+			c.TokenType, ok = str(value)
+		case "aud":
+			c.Audience, ok = strOrStrings(value)
+		case "exp":
+			c.Expiry, ok = numericDate(value)
+		case "nbf":
+			c.NotBefore, ok = numericDate(value)
+		case "iat":
+			c.IssuedAt, ok = numericDate(value)
+		case "scope":
+			var s string
+			if s, ok = str(value); ok {
+				c.Scopes = append(c.Scopes, strings.Fields(s)...)
+			}
+		case "scp":
+			ok = jose.Strings(value, func(b []byte) { c.Scopes = append(c.Scopes, alias(b)) })
+			if !ok { // some servers send scp as one space-separated string
+				var s string
+				if s, ok = str(value); ok {
+					c.Scopes = append(c.Scopes, strings.Fields(s)...)
+				}
+			}
+		default:
+			return nil
+		}
+		if !ok {
+			reason = "claim " + string(name) + " has the wrong JSON type or value"
+			return errors.New(reason)
+		}
+		return nil
+	})
+	if err != nil {
+		if reason == "" {
+			reason = "claims are not a valid JSON object: " + err.Error()
+		}
+		return &MalformedError{Reason: reason}
+	}
+	return nil
+}
+
+func alias(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func str(value []byte) (string, bool) {
+	b, ok := jose.String(value)
+	return alias(b), ok
+}
+
+func strOrStrings(value []byte) ([]string, bool) {
+	if s, ok := str(value); ok {
+		return []string{s}, true
+	}
+	var out []string
+	ok := jose.Strings(value, func(b []byte) { out = append(out, alias(b)) })
+	return out, ok
+}
+
+// maxUnix is the last second of year 9999: later dates are refused as
+// malformed rather than overflowing time.Time arithmetic.
+const maxUnix = 253402300799
+
+func numericDate(value []byte) (time.Time, bool) {
+	f, ok := jose.Number(value)
+	if !ok || f > maxUnix || f < -maxUnix {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}

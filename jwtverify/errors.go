@@ -1,0 +1,201 @@
+package jwtverify
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Error categories. Every error returned by [Verifier.Verify] matches exactly
+// one of the two top-level categories with [errors.Is]:
+//
+//   - [ErrInvalidToken]: the token is not acceptable (RFC 6750 invalid_token,
+//     HTTP 401). The finer sentinels below all match it too.
+//   - [ErrUnavailable]: the token could not be checked because a key source
+//     (or, for introspection, the authorization server) did not answer
+//     (HTTP 503: the client should retry, not throw its token away).
+var (
+	// ErrInvalidToken is the category of every rejected token.
+	ErrInvalidToken = errors.New("jwtverify: invalid token")
+	// ErrUnavailable is the category of failures to reach a key source or an
+	// introspection endpoint.
+	ErrUnavailable = errors.New("jwtverify: token could not be checked: key source unavailable")
+
+	// ErrMalformed reports a token that is not a well-formed compact JWS with
+	// well-formed JSON header and claims.
+	ErrMalformed error = &category{"jwtverify: malformed token", ErrInvalidToken}
+	// ErrAlgorithm reports an algorithm that is not allowed, or a key that
+	// does not fit the algorithm.
+	ErrAlgorithm error = &category{"jwtverify: algorithm not allowed", ErrInvalidToken}
+	// ErrUnknownKey reports a kid that the issuer's key set does not hold.
+	ErrUnknownKey error = &category{"jwtverify: unknown signing key", ErrInvalidToken}
+	// ErrSignature reports a signature that does not verify.
+	ErrSignature error = &category{"jwtverify: signature does not verify", ErrInvalidToken}
+	// ErrExpired reports a token whose exp has passed, leeway included.
+	ErrExpired error = &category{"jwtverify: token expired", ErrInvalidToken}
+	// ErrNotYetValid reports a token whose nbf or iat lies in the future,
+	// beyond the leeway.
+	ErrNotYetValid error = &category{"jwtverify: token not yet valid", ErrInvalidToken}
+	// ErrIssuer reports an iss that is not accepted.
+	ErrIssuer error = &category{"jwtverify: issuer not accepted", ErrInvalidToken}
+	// ErrAudience reports an aud that names none of the accepted audiences.
+	ErrAudience error = &category{"jwtverify: audience not accepted", ErrInvalidToken}
+	// ErrMissingClaim reports a required claim that is absent.
+	ErrMissingClaim error = &category{"jwtverify: required claim missing", ErrInvalidToken}
+	// ErrType reports a typ header that marks another kind of JWT.
+	ErrType error = &category{"jwtverify: token type not accepted", ErrInvalidToken}
+	// ErrValidator reports a rejection by one of [Config.Validators].
+	ErrValidator error = &category{"jwtverify: rejected by validator", ErrInvalidToken}
+)
+
+// category is a sentinel that also matches its parent category.
+type category struct {
+	msg    string
+	parent error
+}
+
+func (c *category) Error() string { return c.msg }
+func (c *category) Unwrap() error { return c.parent }
+
+// MalformedError gives the reason a token is malformed. It matches
+// [ErrMalformed] and [ErrInvalidToken].
+type MalformedError struct {
+	Reason string
+}
+
+func (e *MalformedError) Error() string { return "jwtverify: malformed token: " + e.Reason }
+func (e *MalformedError) Unwrap() error { return ErrMalformed }
+
+// AlgorithmError reports a rejected alg header (or a key that cannot serve
+// it). It matches [ErrAlgorithm] and [ErrInvalidToken].
+type AlgorithmError struct {
+	Algorithm string
+	Reason    string
+}
+
+func (e *AlgorithmError) Error() string {
+	return "jwtverify: algorithm " + quote(e.Algorithm) + " not accepted: " + e.Reason
+}
+func (e *AlgorithmError) Unwrap() error { return ErrAlgorithm }
+
+// UnknownKeyError reports a kid that the issuer's key set does not hold.
+// It matches [ErrUnknownKey] and [ErrInvalidToken].
+type UnknownKeyError struct {
+	KeyID  string
+	Issuer string
+}
+
+func (e *UnknownKeyError) Error() string {
+	return "jwtverify: no key " + quote(e.KeyID) + " in the key set of issuer " + quote(e.Issuer)
+}
+func (e *UnknownKeyError) Unwrap() error { return ErrUnknownKey }
+
+// ExpiredError reports a token whose exp has passed, leeway included.
+// It matches [ErrExpired] and [ErrInvalidToken].
+type ExpiredError struct {
+	Expiry time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return "jwtverify: token expired at " + e.Expiry.UTC().Format(time.RFC3339)
+}
+func (e *ExpiredError) Unwrap() error { return ErrExpired }
+
+// NotYetValidError reports a token whose nbf (or iat) lies in the future,
+// beyond the leeway. It matches [ErrNotYetValid] and [ErrInvalidToken].
+type NotYetValidError struct {
+	Claim string // "nbf" or "iat"
+	Time  time.Time
+}
+
+func (e *NotYetValidError) Error() string {
+	return "jwtverify: token not valid before " + e.Time.UTC().Format(time.RFC3339) + " (" + e.Claim + ")"
+}
+func (e *NotYetValidError) Unwrap() error { return ErrNotYetValid }
+
+// IssuerError reports an iss that is not accepted. It matches [ErrIssuer]
+// and [ErrInvalidToken].
+type IssuerError struct {
+	Got string
+}
+
+func (e *IssuerError) Error() string {
+	return "jwtverify: issuer " + quote(e.Got) + " is not accepted (check Config.Issuer)"
+}
+func (e *IssuerError) Unwrap() error { return ErrIssuer }
+
+// AudienceError reports an aud that names none of the accepted audiences.
+// It matches [ErrAudience] and [ErrInvalidToken].
+type AudienceError struct {
+	Got []string
+}
+
+func (e *AudienceError) Error() string {
+	got := make([]string, len(e.Got))
+	for i, a := range e.Got {
+		got[i] = quote(a)
+	}
+	return "jwtverify: audience [" + strings.Join(got, " ") + "] names none of Config.Audiences"
+}
+func (e *AudienceError) Unwrap() error { return ErrAudience }
+
+// MissingClaimError reports a required claim that is absent. It matches
+// [ErrMissingClaim] and [ErrInvalidToken].
+type MissingClaimError struct {
+	Claim string
+}
+
+func (e *MissingClaimError) Error() string {
+	return "jwtverify: required claim " + quote(e.Claim) + " is missing"
+}
+func (e *MissingClaimError) Unwrap() error { return ErrMissingClaim }
+
+// TypeError reports a typ header that is not accepted. It matches [ErrType]
+// and [ErrInvalidToken].
+type TypeError struct {
+	Type string
+}
+
+func (e *TypeError) Error() string {
+	if e.Type == "" {
+		return "jwtverify: typ header missing, at+jwt required (Config.Profile is RFC 9068)"
+	}
+	return "jwtverify: typ " + quote(e.Type) + " is not an access-token type"
+}
+func (e *TypeError) Unwrap() error { return ErrType }
+
+// ValidatorError wraps the error of a [Config.Validators] function. It
+// matches [ErrValidator], [ErrInvalidToken], and the validator's own error.
+type ValidatorError struct {
+	Err error
+}
+
+func (e *ValidatorError) Error() string   { return "jwtverify: rejected by validator: " + e.Err.Error() }
+func (e *ValidatorError) Unwrap() []error { return []error{ErrValidator, e.Err} }
+
+// KeySourceError reports that the keys of an issuer could not be had. It
+// matches [ErrUnavailable] and the underlying cause.
+type KeySourceError struct {
+	Issuer string
+	Err    error
+}
+
+func (e *KeySourceError) Error() string {
+	return "jwtverify: keys of issuer " + quote(e.Issuer) + " unavailable: " + e.Err.Error()
+}
+func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// quote renders an attacker-controlled string safely and briefly.
+func quote(s string) string {
+	const max = 64
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return `"` + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
+			return '?'
+		}
+		return r
+	}, s) + `"`
+}

@@ -1,0 +1,501 @@
+package jwtverify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/tokenguard/tokenguard/internal/jose"
+	"github.com/tokenguard/tokenguard/jwks"
+)
+
+// Verifier checks compact JWS access tokens against the keys of trusted
+// issuers. It is safe for concurrent use. Its background key refresh runs
+// until [Verifier.Close].
+type Verifier struct {
+	issuers   map[string]*issuer
+	resolver  func(context.Context, string) (string, error)
+	static    *jwks.Cache
+	dynamic   *jwks.Cache
+	algs      map[string]*jose.Alg
+	audiences map[string]struct{}
+	skipAud   bool
+	strict    bool
+	required  []string
+	valids    []func(context.Context, *Claims) error
+	leeway    time.Duration
+	maxLen    int
+	now       func() time.Time
+	cache     *tokenCache
+}
+
+type issuer struct {
+	name string
+	set  *jwks.Set
+}
+
+// New checks cfg and returns a ready Verifier: it discovers each configured
+// issuer's key set (unless its JWKS URL is given) and fetches it once. ctx
+// bounds only that start-up I/O; key refresh afterwards runs until Close.
+// Configuration mistakes and start-up failures are errors; the Verifier is
+// then not returned and nothing keeps running.
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	v := &Verifier{
+		issuers:  make(map[string]*issuer),
+		resolver: cfg.IssuerResolver,
+		skipAud:  cfg.InsecureSkipAudienceCheck,
+		strict:   cfg.StrictRFC9068,
+		required: slices.Clone(cfg.RequiredClaims),
+		valids:   slices.Clone(cfg.Validators),
+		leeway:   cfg.Leeway,
+		maxLen:   cfg.MaxTokenBytes,
+		now:      cfg.Now,
+	}
+	if v.leeway == 0 {
+		v.leeway = DefaultLeeway
+	}
+	if v.leeway < 0 {
+		return nil, errors.New("jwtverify: Config.Leeway must not be negative")
+	}
+	if v.maxLen <= 0 {
+		v.maxLen = DefaultMaxTokenBytes
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	for _, f := range v.valids {
+		if f == nil {
+			return nil, errors.New("jwtverify: Config.Validators holds a nil function")
+		}
+	}
+
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms
+	}
+	v.algs = make(map[string]*jose.Alg, len(algs))
+	for _, name := range algs {
+		a, ok := jose.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("jwtverify: Config.Algorithms: %q is not supported (supported: %s; HMAC and none never are)", name, strings.Join(jose.Names(), ", "))
+		}
+		v.algs[name] = a
+	}
+
+	if len(cfg.Audiences) == 0 && !v.skipAud {
+		return nil, errors.New("jwtverify: Config.Audiences is required (the aud values this service accepts); set InsecureSkipAudienceCheck only if every token of the issuer is meant for this service")
+	}
+	v.audiences = make(map[string]struct{}, len(cfg.Audiences))
+	for _, a := range cfg.Audiences {
+		if a == "" {
+			return nil, errors.New("jwtverify: Config.Audiences holds an empty string")
+		}
+		v.audiences[a] = struct{}{}
+	}
+
+	static := slices.Clone(cfg.Issuers)
+	if cfg.Issuer != "" {
+		static = append([]IssuerConfig{{Issuer: cfg.Issuer, JWKSURL: cfg.JWKSURL}}, static...)
+	} else if cfg.JWKSURL != "" {
+		return nil, errors.New("jwtverify: Config.JWKSURL is set but Config.Issuer is empty")
+	}
+	if len(static) == 0 && v.resolver == nil {
+		return nil, errors.New("jwtverify: Config.Issuer is required (or Issuers, or IssuerResolver)")
+	}
+
+	kc := cfg.KeyCache
+	if cfg.HTTPClient != nil {
+		kc.HTTPClient = cfg.HTTPClient
+	}
+	if cfg.RefreshInterval != 0 {
+		kc.RefreshInterval = cfg.RefreshInterval
+	}
+	if cfg.Logger != nil {
+		kc.Logger = cfg.Logger
+	}
+	sc := kc
+	sc.MaxSets = max(len(static), 1) // configured issuers are never evicted
+	v.static = jwks.New(sc)
+	if v.resolver != nil {
+		dc := kc
+		dc.MaxSets = cfg.MaxIssuers
+		if dc.MaxSets <= 0 {
+			dc.MaxSets = DefaultMaxIssuers
+		}
+		v.dynamic = jwks.New(dc)
+	}
+	for _, ic := range static {
+		if ic.Issuer == "" {
+			v.Close()
+			return nil, errors.New("jwtverify: Config.Issuers holds an empty Issuer")
+		}
+		if _, dup := v.issuers[ic.Issuer]; dup {
+			v.Close()
+			return nil, fmt.Errorf("jwtverify: issuer %q is configured twice", ic.Issuer)
+		}
+		set, err := v.openSet(ctx, v.static, ic.Issuer, ic.JWKSURL)
+		if err != nil {
+			v.Close()
+			return nil, err
+		}
+		v.issuers[ic.Issuer] = &issuer{name: ic.Issuer, set: set}
+	}
+
+	size := cfg.CacheSize
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	if size > 0 {
+		v.cache = newTokenCache(size)
+	}
+	return v, nil
+}
+
+// openSet finds (by discovery when url is empty) and fetches an issuer's key
+// set.
+func (v *Verifier) openSet(ctx context.Context, c *jwks.Cache, iss, url string) (*jwks.Set, error) {
+	if url == "" {
+		m, err := c.Discover(ctx, iss)
+		if err != nil {
+			return nil, &KeySourceError{Issuer: iss, Err: err}
+		}
+		url = m.JWKSURI
+	}
+	set, err := c.Set(ctx, url)
+	if err != nil {
+		return nil, &KeySourceError{Issuer: iss, Err: err}
+	}
+	return set, nil
+}
+
+// Close stops background key refresh and waits for in-flight fetches. It is
+// safe to call more than once. Verify after Close fails for tokens not in the
+// verified-token cache.
+func (v *Verifier) Close() {
+	v.static.Close()
+	if v.dynamic != nil {
+		v.dynamic.Close()
+	}
+}
+
+// Authenticate is [Verifier.Verify]; it makes a Verifier satisfy the
+// middleware's Authenticator interface.
+func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, error) {
+	return v.Verify(ctx, token)
+}
+
+// Verify checks token and returns its claims. It accepts a compact JWS whose:
+// header is well formed and names an allowed alg, no crit, no cty and no
+// b64=false; signature verifies with a key of the token's own issuer (chosen
+// by kid; jku, x5u, jwk and x5c are never used); exp has not passed; nbf and
+// iat are not in the future (all with Config.Leeway); iss is trusted; aud
+// names an accepted audience; typ is an access-token type; required claims
+// are present; and every Config.Validators function agrees.
+//
+// It does NOT check that the token was issued for the client calling the API
+// (sender-constrained tokens: DPoP, mTLS), nor revocation: use introspection
+// for that.
+//
+// Errors match [ErrInvalidToken] (with a finer sentinel such as [ErrExpired])
+// or [ErrUnavailable] when the issuer's keys cannot be had.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > v.maxLen {
+		return nil, &MalformedError{Reason: fmt.Sprintf("token is %d bytes, over the limit of %d (Config.MaxTokenBytes)", len(token), v.maxLen)}
+	}
+	now := v.now()
+	c, ok := v.cache.get(token, now, v.leeway)
+	if !ok {
+		var key *jwks.Key
+		var set *jwks.Set
+		var err error
+		c, key, set, err = v.verify(ctx, token, now)
+		if err != nil {
+			return nil, err
+		}
+		v.cache.add(token, c, key, set)
+		c = c.clone()
+	}
+	for _, f := range v.valids {
+		if err := f(ctx, c); err != nil {
+			return nil, &ValidatorError{Err: err}
+		}
+	}
+	return c, nil
+}
+
+// clone returns a copy that a caller may modify without touching the cache.
+func (c *Claims) clone() *Claims {
+	d := *c
+	return &d
+}
+
+type header struct {
+	alg, kid, typ []byte
+}
+
+func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Claims, *jwks.Key, *jwks.Set, error) {
+	h, c, sig, signingInput, err := parseCompact(token)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	alg, ok := v.algs[string(h.alg)]
+	if !ok {
+		return nil, nil, nil, &AlgorithmError{Algorithm: string(h.alg), Reason: "not in Config.Algorithms"}
+	}
+	if c.Issuer == "" {
+		return nil, nil, nil, &MissingClaimError{Claim: "iss"}
+	}
+	set, err := v.keySet(ctx, c.Issuer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kid := alias(h.kid)
+	keys, err := set.Key(ctx, kid)
+	if err != nil {
+		if errors.Is(err, jwks.ErrUnknownKey) {
+			return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+		}
+		return nil, nil, nil, &KeySourceError{Issuer: c.Issuer, Err: err}
+	}
+	var key *jwks.Key
+	for _, k := range keys {
+		if k.Fits(alg.Name) {
+			if key != nil { // only without kid: ambiguous
+				return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+			}
+			key = k
+			if kid != "" {
+				break
+			}
+		}
+	}
+	if key == nil {
+		if kid != "" {
+			return nil, nil, nil, &AlgorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
+		}
+		return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+	}
+	if alg.Verify(key.Public, signingInput, sig) != nil {
+		return nil, nil, nil, ErrSignature
+	}
+	if err := v.checkClaims(c, h, now); err != nil {
+		return nil, nil, nil, err
+	}
+	return c, key, set, nil
+}
+
+// keySet returns the key set of a trusted issuer. Unknown issuers never
+// cause a fetch.
+func (v *Verifier) keySet(ctx context.Context, iss string) (*jwks.Set, error) {
+	if is, ok := v.issuers[iss]; ok {
+		return is.set, nil
+	}
+	if v.resolver == nil {
+		return nil, &IssuerError{Got: iss}
+	}
+	url, err := v.resolver(ctx, iss)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", &IssuerError{Got: iss}, err)
+	}
+	if url != "" {
+		if set, ok := v.dynamic.Lookup(url); ok {
+			return set, nil
+		}
+	}
+	return v.openSet(ctx, v.dynamic, iss, url)
+}
+
+// parseCompact is the gate before any JOSE processing: a bounded compact JWS
+// of exactly three strict base64url segments, a JSON header without
+// duplicate members, and JSON claims.
+func parseCompact(token string) (header, *Claims, []byte, []byte, error) {
+	var h header
+	d1, d2 := -1, -1
+	for i := 0; i < len(token); i++ {
+		b := token[i]
+		switch {
+		case b == '.':
+			if d1 < 0 {
+				d1 = i
+			} else if d2 < 0 {
+				d2 = i
+			} else {
+				return h, nil, nil, nil, &MalformedError{Reason: "more than three segments (JWE or not a compact JWS)"}
+			}
+		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_':
+		default:
+			return h, nil, nil, nil, &MalformedError{Reason: "character outside the base64url alphabet"}
+		}
+	}
+	if d2 < 0 {
+		return h, nil, nil, nil, &MalformedError{Reason: "not three dot-separated segments"}
+	}
+	hs, ps, ss := token[:d1], token[d1+1:d2], token[d2+1:]
+	if len(hs) == 0 || len(ps) == 0 || len(ss) == 0 {
+		return h, nil, nil, nil, &MalformedError{Reason: "empty segment"}
+	}
+	buf := make([]byte, b64.DecodedLen(len(hs))+b64.DecodedLen(len(ps))+b64.DecodedLen(len(ss)))
+	hdr, rest, err := decodeInto(buf, hs)
+	if err != nil {
+		return h, nil, nil, nil, &MalformedError{Reason: "header is not strict unpadded base64url"}
+	}
+	payload, rest, err := decodeInto(rest, ps)
+	if err != nil {
+		return h, nil, nil, nil, &MalformedError{Reason: "payload is not strict unpadded base64url"}
+	}
+	sig, _, err := decodeInto(rest, ss)
+	if err != nil {
+		return h, nil, nil, nil, &MalformedError{Reason: "signature is not strict unpadded base64url"}
+	}
+	if err := parseHeader(hdr, &h); err != nil {
+		return h, nil, nil, nil, err
+	}
+	c := new(Claims)
+	if err := c.parse(payload); err != nil {
+		return h, nil, nil, nil, err
+	}
+	return h, c, sig, unsafe.Slice(unsafe.StringData(token), d2), nil
+}
+
+var b64 = base64URLStrict
+
+func decodeInto(dst []byte, src string) (decoded, rest []byte, err error) {
+	n, err := b64.Decode(dst, unsafe.Slice(unsafe.StringData(src), len(src)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return dst[:n:n], dst[n:], nil
+}
+
+const maxHeaderMembers = 32
+
+func parseHeader(data []byte, h *header) error {
+	var reason string
+	err := jose.ScanObject(data, maxHeaderMembers, func(name, value []byte) error {
+		var ok bool
+		switch string(name) {
+		case "alg":
+			h.alg, ok = jose.String(value)
+		case "kid":
+			h.kid, ok = jose.String(value)
+		case "typ":
+			h.typ, ok = jose.String(value)
+		case "crit":
+			reason = "crit names extensions this library does not implement"
+			return errors.New(reason)
+		case "b64":
+			ok = string(value) == "true"
+			if !ok {
+				reason = "b64 other than true (RFC 7797 unencoded payload) is not accepted"
+				return errors.New(reason)
+			}
+		case "cty":
+			reason = "cty is set: nested or non-claims payloads are not access tokens"
+			return errors.New(reason)
+		case "zip", "enc":
+			reason = string(name) + " is a JWE header member: encrypted tokens are not accepted"
+			return errors.New(reason)
+		default:
+			return nil // jku, x5u, jwk, x5c, x5t...: never used
+		}
+		if !ok {
+			reason = "header member " + string(name) + " is not a string"
+			return errors.New(reason)
+		}
+		return nil
+	})
+	if err != nil {
+		if reason == "" {
+			reason = "header is not a valid JSON object: " + err.Error()
+		}
+		return &MalformedError{Reason: reason}
+	}
+	if h.alg == nil {
+		return &MalformedError{Reason: "header has no alg"}
+	}
+	return nil
+}
+
+func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {
+	if c.Expiry.IsZero() {
+		return &MissingClaimError{Claim: "exp"}
+	}
+	if now.After(c.Expiry.Add(v.leeway)) {
+		return &ExpiredError{Expiry: c.Expiry}
+	}
+	if !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore) {
+		return &NotYetValidError{Claim: "nbf", Time: c.NotBefore}
+	}
+	if !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt) {
+		return &NotYetValidError{Claim: "iat", Time: c.IssuedAt}
+	}
+	if !v.skipAud {
+		if len(c.Audience) == 0 {
+			return &MissingClaimError{Claim: "aud"}
+		}
+		found := false
+		for _, a := range c.Audience {
+			if _, found = v.audiences[a]; found {
+				break
+			}
+		}
+		if !found {
+			return &AudienceError{Got: c.Audience}
+		}
+	}
+	if err := v.checkType(h.typ); err != nil {
+		return err
+	}
+	if v.strict {
+		for _, m := range [...]struct {
+			name    string
+			missing bool
+		}{{"sub", c.Subject == ""}, {"client_id", c.ClientID == ""}, {"iat", c.IssuedAt.IsZero()}, {"jti", c.ID == ""}} {
+			if m.missing {
+				return &MissingClaimError{Claim: m.name}
+			}
+		}
+	}
+	if len(v.required) > 0 {
+		return requireClaims(c.raw, v.required)
+	}
+	return nil
+}
+
+// checkType applies RFC 8725 §3.11 explicit typing: media types compare
+// case-insensitively, with an optional "application/" prefix.
+func (v *Verifier) checkType(typ []byte) error {
+	t := string(typ)
+	if len(t) > len("application/") && strings.EqualFold(t[:len("application/")], "application/") {
+		t = t[len("application/"):]
+	}
+	switch {
+	case strings.EqualFold(t, "at+jwt"):
+		return nil
+	case v.strict:
+		return &TypeError{Type: string(typ)}
+	case typ == nil, strings.EqualFold(t, "jwt"):
+		return nil
+	}
+	return &TypeError{Type: string(typ)}
+}
+
+func requireClaims(raw []byte, names []string) error {
+	present := make(map[string]bool, len(names))
+	_ = jose.ScanObject(raw, maxClaims, func(name, value []byte) error {
+		if string(value) != "null" {
+			present[string(name)] = true
+		}
+		return nil
+	})
+	for _, n := range names {
+		if !present[n] {
+			return &MissingClaimError{Claim: n}
+		}
+	}
+	return nil
+}
