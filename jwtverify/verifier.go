@@ -173,8 +173,8 @@ func (v *Verifier) openSet(ctx context.Context, c *jwks.Cache, iss, url string) 
 }
 
 // Close stops background key refresh and waits for in-flight fetches. It is
-// safe to call more than once. Verify after Close fails for tokens not in the
-// verified-token cache.
+// safe to call more than once. After Close, Verify still uses the keys it
+// holds but never fetches again, so rotated keys are not picked up.
 func (v *Verifier) Close() {
 	v.static.Close()
 	if v.dynamic != nil {

@@ -1,0 +1,433 @@
+package jwks_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
+)
+
+const setURL = "http://127.0.0.1/jwks"
+
+// fakeAS serves an issuer's JWK Set through an in-memory transport, so tests
+// can run inside a synctest bubble on a fake clock. mode switches it into a
+// failure.
+type fakeAS struct {
+	iss      *jwttest.Issuer
+	requests atomic.Int64
+	mu       sync.Mutex
+	mode     string
+	header   http.Header
+}
+
+func newFakeAS(t *testing.T, algs ...string) *fakeAS {
+	t.Helper()
+	if len(algs) == 0 {
+		algs = []string{"ES256"}
+	}
+	iss, err := jwttest.NewIssuer(jwttest.Options{Algorithms: algs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss.Close() // only its keys are used; requests never reach its server
+	return &fakeAS{iss: iss}
+}
+
+func (f *fakeAS) setMode(m string) {
+	f.mu.Lock()
+	f.mode = m
+	f.mu.Unlock()
+}
+
+func (f *fakeAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.requests.Add(1)
+	f.mu.Lock()
+	mode, extra := f.mode, f.header
+	f.mu.Unlock()
+	for k, v := range extra {
+		w.Header()[k] = v
+	}
+	switch mode {
+	case "500":
+		http.Error(w, "boom", http.StatusInternalServerError)
+		return
+	case "garbage":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"keys":[{"kty":`))
+		return
+	case "html":
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html>login</html>"))
+		return
+	case "huge":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`))
+		return
+	case "empty":
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
+		return
+	case "hang":
+		<-r.Context().Done()
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Write(f.iss.JWKS())
+}
+
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+func (f *fakeAS) client() *http.Client {
+	return &http.Client{Transport: handlerTransport{f}}
+}
+
+func TestSetFetchesOnceAndServesKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t, "RS256", "ES256", "EdDSA")
+		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatalf("Set = %v", err)
+		}
+		for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+			keys, err := set.Key(t.Context(), as.iss.KeyID(alg))
+			if err != nil || len(keys) != 1 || !keys[0].Fits(alg) {
+				t.Fatalf("Key(%s) = %v, %v; want one key fitting %s", alg, keys, err, alg)
+			}
+		}
+		if n := as.requests.Load(); n != 1 {
+			t.Errorf("requests = %d, want 1", n)
+		}
+	})
+}
+
+func TestRotationPickedUpOnFirstSight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := as.iss.KeyID("ES256")
+		oldKeys, _ := set.Key(t.Context(), old)
+		// A new key every second for 10 s: each is accepted on first sight,
+		// and real rotations never spend the unknown-kid budget.
+		for i := range 10 {
+			time.Sleep(time.Second)
+			kid, _ := as.iss.Rotate("ES256")
+			if _, err := set.Key(t.Context(), kid); err != nil {
+				t.Fatalf("rotation %d: Key(%s) = %v, want the new key", i, kid, err)
+			}
+		}
+		if n := as.requests.Load(); n != 11 {
+			t.Errorf("requests = %d, want 11 (1 initial + 1 per rotation)", n)
+		}
+		// The old key leaves the set: after the next refresh it is gone.
+		as.iss.Remove(old)
+		if !set.Contains(oldKeys[0]) {
+			t.Fatal("old key dropped before any refresh")
+		}
+		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		if set.Contains(oldKeys[0]) {
+			t.Error("Contains(removed key) = true after background refresh, want false")
+		}
+		if _, err := set.Key(t.Context(), old); !errors.Is(err, jwks.ErrUnknownKey) {
+			t.Errorf("Key(removed) = %v, want ErrUnknownKey", err)
+		}
+	})
+}
+
+func TestUnknownKidFloodIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		var unknown atomic.Int64
+		for i := range 1000 {
+			wg.Go(func() {
+				_, err := set.Key(t.Context(), fmt.Sprintf("random-%d", i))
+				if errors.Is(err, jwks.ErrUnknownKey) {
+					unknown.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if unknown.Load() != 1000 {
+			t.Errorf("unknown = %d, want all 1000 rejected as ErrUnknownKey", unknown.Load())
+		}
+		if n := as.requests.Load() - 1; n > jwks.DefaultMissBudget+1 {
+			t.Errorf("JWKS requests for 1000 random kids = %d, want at most %d", n, jwks.DefaultMissBudget+1)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("callers waited %v of (fake) time, want none", d)
+		}
+		// Known keys keep working, and the budget comes back after the window.
+		if _, err := set.Key(t.Context(), as.iss.KeyID("ES256")); err != nil {
+			t.Errorf("Key(known) during flood = %v", err)
+		}
+		time.Sleep(jwks.DefaultMissWindow)
+		kid, _ := as.iss.Rotate("ES256")
+		if _, err := set.Key(t.Context(), kid); err != nil {
+			t.Errorf("Key(new kid after window) = %v, want found", err)
+		}
+	})
+}
+
+func TestFaultsKeepKnownKeys(t *testing.T) {
+	for _, mode := range []string{"500", "garbage", "html", "huge", "empty", "hang"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				as := newFakeAS(t)
+				c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: 2 * time.Second})
+				defer c.Close()
+				set, err := c.Set(t.Context(), setURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				known := as.iss.KeyID("ES256")
+				as.setMode(mode)
+				newKid, _ := as.iss.Rotate("ES256")
+
+				start := time.Now()
+				_, err = set.Key(t.Context(), newKid)
+				if !errors.Is(err, jwks.ErrFetch) {
+					t.Errorf("Key(new kid) with endpoint %s = %v, want ErrFetch", mode, err)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("Key waited %v, longer than the 2s timeout", d)
+				}
+				// Stale-if-error: the background refresh fails too, known keys stay.
+				time.Sleep(jwks.DefaultRefreshInterval + time.Minute)
+				if _, err := set.Key(t.Context(), known); err != nil {
+					t.Errorf("Key(known) after failed refreshes = %v, want stale key served", err)
+				}
+				// A later good response is picked up.
+				as.setMode("")
+				time.Sleep(6 * time.Minute) // past the longest backoff
+				if _, err := set.Key(t.Context(), newKid); err != nil {
+					t.Errorf("Key(new kid) after recovery = %v", err)
+				}
+			})
+		})
+	}
+}
+
+func TestMaxStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		c := jwks.New(jwks.Config{HTTPClient: as.client(), MaxStale: time.Hour})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, _ := set.Key(t.Context(), as.iss.KeyID("ES256"))
+		as.setMode("500")
+		time.Sleep(59 * time.Minute)
+		if !set.Contains(keys[0]) {
+			t.Fatal("key dropped before MaxStale")
+		}
+		time.Sleep(2 * time.Minute)
+		if set.Contains(keys[0]) {
+			t.Error("Contains = true past MaxStale, want false")
+		}
+		if _, err := set.Key(t.Context(), keys[0].ID); !errors.Is(err, jwks.ErrFetch) {
+			t.Errorf("Key past MaxStale = %v, want ErrFetch", err)
+		}
+	})
+}
+
+func TestCacheControlMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   time.Duration // interval until the next background fetch
+	}{
+		{"max-age=120", 2 * time.Minute},
+		{"max-age=5", jwks.DefaultMinRefreshInterval},
+		{"max-age=999999999", jwks.DefaultRefreshInterval},
+		{"max-age=-10", jwks.DefaultRefreshInterval},
+		{"no-store", jwks.DefaultRefreshInterval},
+	} {
+		t.Run(tc.header, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				as := newFakeAS(t)
+				as.header = http.Header{"Cache-Control": {tc.header}}
+				c := jwks.New(jwks.Config{HTTPClient: as.client()})
+				defer c.Close()
+				if _, err := c.Set(t.Context(), setURL); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(tc.want - time.Second)
+				synctest.Wait()
+				if n := as.requests.Load(); n != 1 {
+					t.Fatalf("requests before %v = %d, want 1", tc.want, n)
+				}
+				time.Sleep(2 * time.Second)
+				synctest.Wait()
+				if n := as.requests.Load(); n != 2 {
+					t.Errorf("requests after %v = %d, want 2", tc.want, n)
+				}
+			})
+		})
+	}
+}
+
+func TestConditionalRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		var sawINM atomic.Bool
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				sawINM.Store(true)
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("ETag", `"v1"`)
+			as.ServeHTTP(w, r)
+		})
+		var notChanged atomic.Int64
+		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}},
+			Hooks: jwks.Hooks{Fetched: func(fi jwks.FetchInfo) {
+				if fi.NotChanged {
+					notChanged.Add(1)
+				}
+			}}})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, _ := set.Key(t.Context(), as.iss.KeyID("ES256"))
+		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		if !sawINM.Load() || notChanged.Load() != 1 {
+			t.Fatalf("If-None-Match sent = %v, 304s = %d; want true, 1", sawINM.Load(), notChanged.Load())
+		}
+		if !set.Contains(keys[0]) {
+			t.Error("key lost after 304 Not Modified")
+		}
+	})
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		as.setMode("hang")
+		c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: time.Hour})
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Set(context.Background(), setURL)
+			errc <- err
+		}()
+		synctest.Wait() // the fetch is in flight and hanging
+		c.Close()
+		if err := <-errc; !errors.Is(err, jwks.ErrFetch) {
+			t.Errorf("Set during Close = %v, want an ErrFetch error", err)
+		}
+		c.Close() // twice is fine
+		if _, err := c.Set(t.Context(), setURL); !errors.Is(err, jwks.ErrClosed) {
+			t.Errorf("Set after Close = %v, want ErrClosed", err)
+		}
+		// synctest.Test fails if any goroutine of the cache outlives Close.
+	})
+}
+
+func TestCallerContextLeavesWithoutCancellingSharedFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		release := make(chan struct{})
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-release
+			as.ServeHTTP(w, r)
+		})
+		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Timeout: time.Minute})
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if _, err := c.Set(ctx, setURL); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Set with 1s ctx = %v, want DeadlineExceeded", err)
+		}
+		close(release)
+		synctest.Wait()
+		set, ok := c.Lookup(setURL)
+		if !ok || len(set.Keys()) == 0 {
+			t.Error("the shared fetch was cancelled with the first caller's context")
+		}
+	})
+}
+
+func TestMaxSetsEvicts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		c := jwks.New(jwks.Config{HTTPClient: as.client(), MaxSets: 2})
+		defer c.Close()
+		for i := range 3 {
+			if _, err := c.Set(t.Context(), fmt.Sprintf("http://127.0.0.1/jwks/%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, ok := c.Lookup("http://127.0.0.1/jwks/0"); ok {
+			t.Error("least recently used set still cached with MaxSets 2")
+		}
+		synctest.Wait() // the evicted set's refresh loop has ended
+		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		if n := as.requests.Load(); n != 5 {
+			t.Errorf("requests = %d, want 5 (3 initial + 2 refreshes of kept sets)", n)
+		}
+	})
+}
+
+func TestURLPolicy(t *testing.T) {
+	c := jwks.New(jwks.Config{})
+	defer c.Close()
+	for _, u := range []string{"http://example.com/jwks", "ftp://127.0.0.1/jwks", "/jwks", "http://user:pw@127.0.0.1/jwks"} {
+		if _, err := c.Set(t.Context(), u); !errors.Is(err, jwks.ErrFetch) {
+			t.Errorf("Set(%q) = %v, want ErrFetch (refused)", u, err)
+		}
+	}
+}
+
+func TestRedirectToOtherHostRefused(t *testing.T) {
+	var reached atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.RedirectHandler(strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/jwks", http.StatusFound))
+	defer srv.Close()
+	c := jwks.New(jwks.Config{})
+	defer c.Close()
+	if _, err := c.Set(t.Context(), srv.URL+"/jwks"); !errors.Is(err, jwks.ErrFetch) {
+		t.Errorf("Set(redirecting URL) = %v, want ErrFetch", err)
+	}
+	if reached.Load() != 0 {
+		t.Error("redirect to another host was followed")
+	}
+}

@@ -1,0 +1,25 @@
+// Package jwks fetches, caches and refreshes JSON Web Key Sets (RFC 7517)
+// and the authorization server metadata that points to them (OpenID Connect
+// Discovery, RFC 8414).
+//
+// A [Cache] holds many key sets, bounded by an LRU. Each [Set] turns its JWKs
+// into standard-library public keys once per fetch, publishes them as an
+// immutable snapshot that readers load without locking, and refreshes in the
+// background (at most every Config.RefreshInterval, sooner when Cache-Control
+// max-age says so), with ETag revalidation. A kid that is not in the set
+// triggers one refresh shared by all callers, within a budget of misses per
+// window so that tokens with random kids cannot turn into a flood of
+// requests. A failed refresh keeps the last good keys (stale-if-error) for up
+// to Config.MaxStale and retries with jittered backoff.
+//
+// Only https URLs are fetched (http only on loopback hosts), redirects stay on
+// the same host, bodies are capped, and every request has a timeout. Keys are
+// filtered for hygiene: see [ParseSet].
+//
+// Most programs never use this package directly: jwtverify.New builds one.
+//
+//	c := jwks.New(jwks.Config{})
+//	defer c.Close()
+//	set, err := c.Set(ctx, "https://auth.example.com/.well-known/jwks.json")
+//	keys, err := set.Key(ctx, kid)
+package jwks
