@@ -1,0 +1,9 @@
+package jwtverify_test
+
+import (
+	"time"
+
+	"github.com/tokenguard/tokenguard/jwks"
+)
+
+func jwksTimeout(d time.Duration) jwks.Config { return jwks.Config{Timeout: d} }
