@@ -21,12 +21,13 @@ import (
 // on a refresh: each fetch publishes a new immutable snapshot atomically. It
 // is safe for concurrent use.
 type Set struct {
-	c    *Cache
-	url  string
-	cur  atomic.Pointer[snapshot]
-	life context.Context
-	stop context.CancelFunc
-	kick chan struct{} // wakes the refresh loop when its schedule moved
+	c       *Cache
+	url     string
+	cur     atomic.Pointer[snapshot]
+	life    context.Context
+	cancel  context.CancelFunc
+	stopped atomic.Bool   // evicted or closed: no refresh will run again
+	kick    chan struct{} // wakes the refresh loop when its schedule moved
 
 	mu       sync.Mutex
 	flight   *call[*snapshot]
@@ -68,9 +69,16 @@ func wait[T any](ctx, life context.Context, cl *call[T]) (T, error) {
 
 func newSet(c *Cache, url string) *Set {
 	s := &Set{c: c, url: url, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
-	s.life, s.stop = context.WithCancel(c.life)
+	s.life, s.cancel = context.WithCancel(c.life)
 	s.next = time.Now().Add(c.cfg.RefreshInterval)
 	return s
+}
+
+// stop ends the set's refresh loop and in-flight fetch (on eviction or
+// Close).
+func (s *Set) stop() {
+	s.stopped.Store(true)
+	s.cancel()
 }
 
 // URL returns the address the set is fetched from.
@@ -85,11 +93,12 @@ func (s *Set) Keys() []*Key {
 	return nil
 }
 
-// Contains reports whether k is still published in the set and the set is
-// not older than [Config.MaxStale]. It never blocks and does no I/O.
+// Contains reports whether k is still published in the set, the set is not
+// older than [Config.MaxStale], and the set is still kept fresh (not evicted
+// from its cache, cache not closed). It never blocks and does no I/O.
 func (s *Set) Contains(k *Key) bool {
 	snap := s.cur.Load()
-	return snap != nil && time.Since(snap.fetched) <= s.c.cfg.MaxStale && slices.Contains(snap.byKid[k.ID], k)
+	return snap != nil && !s.stopped.Load() && time.Since(snap.fetched) <= s.c.cfg.MaxStale && slices.Contains(snap.byKid[k.ID], k)
 }
 
 // Key returns the keys whose kid is kid (every key when kid is empty). A kid
