@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -80,6 +82,12 @@ func (f *fakeAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "hang":
 		<-r.Context().Done()
 		return
+	case "404":
+		http.NotFound(w, r)
+		return
+	case "redirect": // to another host: never followed
+		http.Redirect(w, r, "http://localhost/jwks", http.StatusFound)
+		return
 	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Write(f.iss.JWKS())
@@ -87,7 +95,24 @@ func (f *fakeAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type handlerTransport struct{ h http.Handler }
 
+// RoundTrip serves r with the handler in memory. A *fakeAS in mode
+// "refuse", "reset" or "slow" fails at the transport level instead.
 func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f, ok := t.h.(*fakeAS); ok {
+		f.mu.Lock()
+		mode := f.mode
+		f.mu.Unlock()
+		switch mode {
+		case "refuse":
+			f.requests.Add(1)
+			return nil, syscall.ECONNREFUSED
+		case "reset", "slow":
+			f.requests.Add(1)
+			body := &faultyBody{ctx: r.Context(), data: f.iss.JWKS(), slow: mode == "slow"}
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: body, Request: r}, nil
+		}
+	}
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, r)
 	if err := r.Context().Err(); err != nil {
@@ -97,6 +122,39 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.Request = r
 	return resp, nil
 }
+
+// faultyBody yields a key set that breaks off half way with a connection
+// reset, or arrives one byte per second.
+type faultyBody struct {
+	ctx  context.Context
+	data []byte
+	slow bool
+	pos  int
+}
+
+func (b *faultyBody) Read(p []byte) (int, error) {
+	if b.slow {
+		select {
+		case <-time.After(time.Second):
+		case <-b.ctx.Done():
+			return 0, b.ctx.Err()
+		}
+		if b.pos == len(b.data) {
+			return 0, io.EOF
+		}
+		p[0] = b.data[b.pos]
+		b.pos++
+		return 1, nil
+	}
+	if b.pos >= len(b.data)/2 {
+		return 0, syscall.ECONNRESET
+	}
+	n := copy(p, b.data[b.pos:len(b.data)/2])
+	b.pos += n
+	return n, nil
+}
+
+func (b *faultyBody) Close() error { return nil }
 
 func (f *fakeAS) client() *http.Client {
 	return &http.Client{Transport: handlerTransport{f}}
@@ -204,7 +262,7 @@ func TestUnknownKidFloodIsBounded(t *testing.T) {
 }
 
 func TestFaultsKeepKnownKeys(t *testing.T) {
-	for _, mode := range []string{"500", "garbage", "html", "huge", "empty", "hang"} {
+	for _, mode := range []string{"refuse", "reset", "slow", "hang", "redirect", "404", "500", "html", "garbage", "empty", "huge"} {
 		t.Run(mode, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)

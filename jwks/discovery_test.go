@@ -118,3 +118,24 @@ func TestDiscoverFailureBacksOff(t *testing.T) {
 		}
 	})
 }
+
+func TestDiscoverFaults(t *testing.T) {
+	for _, mode := range []string{"refuse", "reset", "slow", "hang", "redirect", "404", "500", "html", "garbage", "huge"} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				as := newFakeAS(t)
+				as.setMode(mode)
+				c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: 2 * time.Second})
+				defer c.Close()
+				start := time.Now()
+				if _, err := c.Discover(t.Context(), "http://127.0.0.1"); !errors.Is(err, jwks.ErrFetch) {
+					t.Errorf("Discover with endpoint %s = %v, want ErrFetch", mode, err)
+				}
+				// Two well-known addresses may be tried, each within the timeout.
+				if d := time.Since(start); d > 4*time.Second {
+					t.Errorf("Discover waited %v, want at most 2 × the 2s timeout", d)
+				}
+			})
+		})
+	}
+}
