@@ -1,6 +1,7 @@
 package jwtverify_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -123,4 +124,48 @@ func BenchmarkVerifyDuringStalledRefresh(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestCloseDuringVerify closes a verifier while verifications and a hanging
+// refresh are in flight: every call returns, nothing panics, and (synctest)
+// no goroutine outlives Close.
+func TestCloseDuringVerify(t *testing.T) {
+	iss, err := jwttest.NewIssuer(jwttest.Options{Algorithms: []string{"ES256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	synctest.Test(t, func(t *testing.T) {
+		js := newStallingJWKS(iss)
+		v, err := jwtverify.New(t.Context(), jwtverify.Config{
+			Issuer: iss.URL, JWKSURL: "http://127.0.0.1/jwks", Audiences: []string{"api"},
+			HTTPClient: &http.Client{Transport: inMemory{js}}, KeyCache: jwksTimeout(time.Hour),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := iss.Mint(t, map[string]any{"aud": "api", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		iss.Rotate("ES256")
+		unknown := iss.Mint(t, map[string]any{"aud": "api", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		var wg sync.WaitGroup
+		var unavailable atomic.Int64
+		for i := range 50 {
+			wg.Go(func() {
+				tok := known
+				if i%2 == 0 {
+					tok = unknown
+				}
+				if _, err := v.Verify(t.Context(), tok); errors.Is(err, jwtverify.ErrUnavailable) {
+					unavailable.Add(1)
+				}
+			})
+		}
+		synctest.Wait() // unknown-kid callers wait on the hanging refresh
+		v.Close()
+		wg.Wait()
+		if unavailable.Load() == 0 {
+			t.Error("no caller waiting on the refresh saw ErrUnavailable after Close")
+		}
+		v.Close()
+	})
 }
