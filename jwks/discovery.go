@@ -20,7 +20,8 @@ type Metadata struct {
 	// Issuer is the issuer identifier; [Cache.Discover] checks that it
 	// equals the issuer asked for, exactly.
 	Issuer string `json:"issuer"`
-	// JWKSURI is the URL of the issuer's JWK Set.
+	// JWKSURI is the URL of the issuer's JWK Set; empty when the server
+	// publishes none (an introspection-only server).
 	JWKSURI string `json:"jwks_uri"`
 	// IntrospectionEndpoint is the RFC 7662 endpoint, if the server has one.
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
@@ -57,7 +58,7 @@ type discovery struct {
 // issuer + "/.well-known/openid-configuration" and, when that is not found,
 // from the RFC 8414 address (/.well-known/oauth-authorization-server inserted
 // before the issuer's path). The metadata's issuer must equal issuer exactly
-// and its jwks_uri must be https (http only on loopback). A failure is
+// and its jwks_uri, when present, must be https (http only on loopback). A failure is
 // remembered and retried with backoff (1s doubling to 5m): calls in between
 // fail fast with the last error. ctx bounds only this caller's wait.
 func (c *Cache) Discover(ctx context.Context, issuer string) (*Metadata, error) {
@@ -123,11 +124,10 @@ func (c *Cache) discover(issuer string) (*Metadata, error) {
 			if m.Issuer != issuer {
 				return nil, &IssuerMismatchError{Want: issuer, Got: m.Issuer}
 			}
-			if m.JWKSURI == "" {
-				return nil, &FetchError{URL: u, Err: errors.New("metadata has no jwks_uri")}
-			}
-			if _, err := fetch.CheckURL(m.JWKSURI); err != nil {
-				return nil, &FetchError{URL: u, Err: fmt.Errorf("jwks_uri: %w", err)}
+			if m.JWKSURI != "" { // absent for introspection-only servers
+				if _, err := fetch.CheckURL(m.JWKSURI); err != nil {
+					return nil, &FetchError{URL: u, Err: fmt.Errorf("jwks_uri: %w", err)}
+				}
 			}
 			return m, nil
 		}

@@ -68,8 +68,8 @@ func TestDiscoverRejects(t *testing.T) {
 		"issuer mismatch": func(base string) any {
 			return map[string]any{"issuer": "https://evil.example", "jwks_uri": base + "/keys"}
 		},
-		"trailing slash":    func(base string) any { return map[string]any{"issuer": base + "/", "jwks_uri": base + "/keys"} },
-		"no jwks_uri":       func(base string) any { return map[string]any{"issuer": base} },
+		"trailing slash": func(base string) any { return map[string]any{"issuer": base + "/", "jwks_uri": base + "/keys"} },
+
 		"insecure jwks_uri": func(base string) any { return map[string]any{"issuer": base, "jwks_uri": "http://example.com/keys"} },
 	} {
 		t.Run(name, func(t *testing.T) {

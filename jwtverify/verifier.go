@@ -163,6 +163,9 @@ func (v *Verifier) openSet(ctx context.Context, c *jwks.Cache, iss, url string) 
 		if err != nil {
 			return nil, &KeySourceError{Issuer: iss, Err: err}
 		}
+		if m.JWKSURI == "" {
+			return nil, &KeySourceError{Issuer: iss, Err: errors.New("the issuer's metadata has no jwks_uri: set Config.JWKSURL")}
+		}
 		url = m.JWKSURI
 	}
 	set, err := c.Set(ctx, url)

@@ -246,3 +246,16 @@ func TestNewFailsWhenKeysUnavailable(t *testing.T) {
 		t.Errorf("New(issuer without metadata) = %v, want a KeySourceError matching ErrUnavailable", err)
 	}
 }
+
+func TestNewFailsWithoutJWKSURI(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"issuer":"` + srv.URL + `","introspection_endpoint":"` + srv.URL + `/introspect"}`))
+	}))
+	defer srv.Close()
+	_, err := jwtverify.New(t.Context(), jwtverify.Config{Issuer: srv.URL, Audiences: []string{"api"}})
+	if !errors.Is(err, jwtverify.ErrUnavailable) {
+		t.Errorf("New(issuer without jwks_uri) = %v, want ErrUnavailable", err)
+	}
+}

@@ -29,6 +29,9 @@ func CheckURL(raw string) (*url.URL, error) {
 	if u.Host == "" || !u.IsAbs() {
 		return nil, fmt.Errorf("URL %q is not absolute", Excerpt(raw))
 	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("URL %q must not carry a fragment", Excerpt(raw))
+	}
 	if u.User != nil {
 		return nil, fmt.Errorf("URL %q must not carry user info", Excerpt(raw))
 	}
@@ -125,7 +128,11 @@ func CheckMediaType(resp *http.Response, want string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s answered Content-Type %q, want %s", resp.Request.URL.Redacted(), Excerpt(ct), want)
+	from := "response"
+	if resp.Request != nil && resp.Request.URL != nil {
+		from = resp.Request.URL.Redacted()
+	}
+	return fmt.Errorf("%s has Content-Type %q, want %s", from, Excerpt(ct), want)
 }
 
 // Excerpt shortens s to a length safe to put in an error message.

@@ -1,0 +1,72 @@
+package introspect
+
+import (
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// result is what the authorization server said about one token: the claims
+// of an active token, or the reason it is inactive. It is never modified
+// after it is made, so cache hits and concurrent waiters share it.
+type result struct {
+	claims   *jwtverify.Claims // nil when inactive
+	inactive *InactiveError
+}
+
+// tokenKey is the SHA-256 of a token: the cache and the in-flight map never
+// hold the token itself.
+type tokenKey = [32]byte
+
+// resultCache is a bounded LRU of results, in shards so that parallel
+// requests rarely share a lock. A nil *resultCache is a disabled cache.
+type resultCache struct {
+	shards [cacheShards]*lru.Cache[tokenKey, cacheEntry]
+}
+
+const cacheShards = 16
+
+type cacheEntry struct {
+	res   *result
+	until time.Time // the entry is dead from this instant on
+}
+
+func newResultCache(size int) *resultCache {
+	c := new(resultCache)
+	per := max(size/cacheShards, 1)
+	for i := range c.shards {
+		c.shards[i], _ = lru.New[tokenKey, cacheEntry](per)
+	}
+	return c
+}
+
+// shard picks a shard from the first byte of the hash, which no client can
+// steer without finding SHA-256 preimages.
+func (c *resultCache) shard(k *tokenKey) *lru.Cache[tokenKey, cacheEntry] {
+	return c.shards[k[0]%cacheShards]
+}
+
+func (c *resultCache) get(k *tokenKey, now time.Time) (*result, bool) {
+	if c == nil {
+		return nil, false
+	}
+	s := c.shard(k)
+	e, ok := s.Get(*k)
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(e.until) {
+		s.Remove(*k)
+		return nil, false
+	}
+	return e.res, true
+}
+
+func (c *resultCache) add(k *tokenKey, r *result, now, until time.Time) {
+	if c == nil || !now.Before(until) {
+		return
+	}
+	c.shard(k).Add(*k, cacheEntry{res: r, until: until})
+}

@@ -1,0 +1,525 @@
+package introspect
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/internal/jose"
+	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// Client asks an authorization server whether access tokens are active (RFC
+// 7662) and caches the answers. It is safe for concurrent use. Each call to
+// the server runs in a goroutine that belongs to the Client and ends, at the
+// latest, in [Client.Close].
+type Client struct {
+	endpoint      string
+	http          *http.Client
+	auth          *clientAuth
+	issuer        string
+	requireIssuer bool
+	audiences     map[string]struct{}
+	leeway        time.Duration
+	timeout       time.Duration
+	activeTTL     time.Duration
+	inactiveTTL   time.Duration
+	maxBody       int64
+	maxToken      int
+	now           func() time.Time
+	logger        *slog.Logger
+	hooks         Hooks
+	cache         *resultCache
+	slots         chan struct{} // MaxConcurrentCalls
+
+	life   context.Context // ended by Close; bounds every call
+	cancel context.CancelFunc
+
+	mu        sync.Mutex // guards flights and closed
+	flights   map[tokenKey]*flight
+	closed    bool
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// flight is one introspection call that concurrent callers for the same
+// token wait on. res and err are written once, before done is closed.
+type flight struct {
+	done chan struct{}
+	res  *result
+	err  error
+}
+
+// New checks cfg and returns a ready Client. When cfg.Endpoint is empty it
+// discovers the introspection endpoint from cfg.Issuer's metadata; ctx bounds
+// only that start-up I/O. Configuration mistakes and a failed discovery are
+// errors; nothing keeps running then.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	c := &Client{
+		requireIssuer: cfg.RequireIssuer,
+		issuer:        cfg.Issuer,
+		leeway:        orDefault(cfg.Leeway, DefaultLeeway),
+		timeout:       orDefault(cfg.Timeout, DefaultTimeout),
+		activeTTL:     orDefault(cfg.CacheTTL, DefaultCacheTTL),
+		inactiveTTL:   orDefault(cfg.InactiveCacheTTL, DefaultInactiveCacheTTL),
+		maxBody:       orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		maxToken:      orDefault(cfg.MaxTokenBytes, DefaultMaxTokenBytes),
+		now:           cfg.Now,
+		logger:        cfg.Logger,
+		hooks:         cfg.Hooks,
+		flights:       make(map[tokenKey]*flight),
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	switch {
+	case c.leeway < 0:
+		return nil, errors.New("introspect: Config.Leeway must not be negative")
+	case c.timeout < 0:
+		return nil, errors.New("introspect: Config.Timeout must not be negative")
+	case c.maxBody < 0:
+		return nil, errors.New("introspect: Config.MaxBodyBytes must not be negative")
+	case c.maxToken < 0:
+		return nil, errors.New("introspect: Config.MaxTokenBytes must not be negative")
+	case cfg.MaxConcurrentCalls < 0:
+		return nil, errors.New("introspect: Config.MaxConcurrentCalls must not be negative")
+	}
+	c.slots = make(chan struct{}, orDefault(cfg.MaxConcurrentCalls, DefaultMaxConcurrentCalls))
+	if cfg.RequireIssuer && cfg.Issuer == "" {
+		return nil, errors.New("introspect: Config.RequireIssuer is set but Config.Issuer is empty")
+	}
+	if len(cfg.Audiences) > 0 {
+		c.audiences = make(map[string]struct{}, len(cfg.Audiences))
+		for _, a := range cfg.Audiences {
+			if a == "" {
+				return nil, errors.New("introspect: Config.Audiences holds an empty string")
+			}
+			c.audiences[a] = struct{}{}
+		}
+	}
+
+	endpoint, assertionAud := cfg.Endpoint, cfg.AssertionAudience
+	if endpoint == "" {
+		if cfg.Issuer == "" {
+			return nil, errors.New("introspect: Config.Endpoint is required (or Config.Issuer, to discover it)")
+		}
+		m, err := discover(ctx, &cfg, c.timeout, c.maxBody)
+		if err != nil {
+			return nil, err
+		}
+		endpoint = m.IntrospectionEndpoint
+		if assertionAud == "" {
+			assertionAud = m.TokenEndpoint
+		}
+	}
+	if _, err := fetch.CheckURL(endpoint); err != nil {
+		return nil, fmt.Errorf("introspect: introspection endpoint: %w", err)
+	}
+	c.endpoint = endpoint
+	if assertionAud == "" {
+		assertionAud = endpoint
+	}
+	auth, err := newClientAuth(&cfg, assertionAud)
+	if err != nil {
+		return nil, err
+	}
+	c.auth = auth
+
+	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false)
+	// Hand 3xx answers back instead of failing inside the client: the
+	// redirect is not followed either way, and the status tells the
+	// operator what happened.
+	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheSize > 0 {
+		c.cache = newResultCache(cfg.CacheSize)
+	}
+	c.life, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// orDefault returns def for a zero v.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody int64) (*jwks.Metadata, error) {
+	d := jwks.New(jwks.Config{HTTPClient: cfg.HTTPClient, Timeout: timeout, MaxBodyBytes: maxBody, MaxSets: 1})
+	defer d.Close()
+	m, err := d.Discover(ctx, cfg.Issuer)
+	if err != nil {
+		return nil, &EndpointError{Endpoint: cfg.Issuer, Err: fmt.Errorf("discovering the introspection endpoint: %w", err)}
+	}
+	if m.IntrospectionEndpoint == "" {
+		return nil, fmt.Errorf("introspect: the metadata of issuer %q has no introspection_endpoint; set Config.Endpoint", cfg.Issuer)
+	}
+	return m, nil
+}
+
+// Close stops the client: calls in flight are cancelled, their waiters get an
+// error matching [ErrClosed], and Close waits for every goroutine the client
+// started. It is safe to call more than once and from several goroutines.
+// After Close, Authenticate answers from the cache only.
+func (c *Client) Close() {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.cancel()
+		c.mu.Unlock()
+		c.wg.Wait()
+	})
+}
+
+// Authenticate asks the authorization server whether token is active (or
+// finds the answer in the cache) and returns the claims of its response: the
+// RFC 7662 members scope, client_id, username, token_type, exp, iat, nbf,
+// sub, aud, iss and jti, typed, and the whole response for
+// [jwtverify.Claims.Decode]. The returned Claims is the caller's own copy.
+//
+// A token is accepted only when the response's active member is the JSON
+// boolean true, exp has not passed and nbf has come (both with
+// Config.Leeway), iss is Config.Issuer (when set and present) and aud names
+// one of Config.Audiences (when set). Concurrent calls for the same token
+// share one call to the server; ctx ends only this caller's wait.
+//
+// It does NOT check that the token was issued for the client presenting it
+// (DPoP, mTLS), nor any scope: use [jwtverify.Claims.HasScope] or the
+// middleware's scope requirements.
+//
+// Errors match [jwtverify.ErrInvalidToken] (see [ErrInactive] and the time,
+// issuer and audience errors of jwtverify) or [jwtverify.ErrUnavailable]
+// (see [ErrEndpoint] and [ErrClosed]): it fails closed.
+func (c *Client) Authenticate(ctx context.Context, token string) (*jwtverify.Claims, error) {
+	if token == "" {
+		return nil, &jwtverify.MalformedError{Reason: "empty token"}
+	}
+	if len(token) > c.maxToken {
+		return nil, &jwtverify.MalformedError{Reason: fmt.Sprintf("token is %d bytes, over the limit of %d (Config.MaxTokenBytes)", len(token), c.maxToken)}
+	}
+	// The bytes are only read: no copy of the token for hashing.
+	key := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	now := c.now()
+	r, ok := c.cache.get(&key, now)
+	if !ok {
+		var err error
+		if r, err = c.shared(ctx, &key, token); err != nil {
+			return nil, err
+		}
+		now = c.now()
+	}
+	return c.accept(ctx, r, now)
+}
+
+// accept applies the local checks to a result and returns a copy of its
+// claims.
+func (c *Client) accept(ctx context.Context, r *result, now time.Time) (*jwtverify.Claims, error) {
+	var err error
+	if r.inactive != nil {
+		err = r.inactive
+	} else {
+		err = c.check(r.claims, now)
+	}
+	if err != nil {
+		if c.logger != nil {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "introspect: token rejected", slog.String("reason", err.Error()))
+		}
+		return nil, err
+	}
+	cl := *r.claims
+	cl.Audience = slices.Clone(cl.Audience)
+	cl.Scopes = slices.Clone(cl.Scopes)
+	return &cl, nil
+}
+
+func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {
+	if !cl.Expiry.IsZero() && now.After(cl.Expiry.Add(c.leeway)) {
+		return &jwtverify.ExpiredError{Expiry: cl.Expiry}
+	}
+	if !cl.NotBefore.IsZero() && now.Add(c.leeway).Before(cl.NotBefore) {
+		return &jwtverify.NotYetValidError{Claim: "nbf", Time: cl.NotBefore}
+	}
+	if c.issuer != "" {
+		if cl.Issuer == "" {
+			if c.requireIssuer {
+				return &jwtverify.MissingClaimError{Claim: "iss"}
+			}
+		} else if cl.Issuer != c.issuer {
+			return &jwtverify.IssuerError{Got: cl.Issuer}
+		}
+	}
+	if c.audiences != nil {
+		if len(cl.Audience) == 0 {
+			return &jwtverify.MissingClaimError{Claim: "aud"}
+		}
+		ok := false
+		for _, a := range cl.Audience {
+			if _, ok = c.audiences[a]; ok {
+				break
+			}
+		}
+		if !ok {
+			return &jwtverify.AudienceError{Got: cl.Audience}
+		}
+	}
+	return nil
+}
+
+// shared returns the result of the call in flight for key, starting one if
+// there is none. The call runs under the client's lifetime, not under ctx:
+// ctx ends only this caller's wait.
+func (c *Client) shared(ctx context.Context, key *tokenKey, token string) (*result, error) {
+	if ctx.Err() != nil { // a caller that has left starts nothing
+		return nil, c.gaveUp(ctx)
+	}
+	c.mu.Lock()
+	f, closed := c.flights[*key], c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if f == nil {
+		// Take a call slot before starting one; wait for it within ctx.
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, c.gaveUp(ctx)
+		case <-c.life.Done():
+			return nil, ErrClosed
+		}
+		c.mu.Lock()
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			<-c.slots
+			return nil, ErrClosed
+		case c.flights[*key] != nil: // another caller started it meanwhile
+			f = c.flights[*key]
+			<-c.slots
+		default:
+			if r, ok := c.cache.get(key, c.now()); ok { // or even finished it
+				c.mu.Unlock()
+				<-c.slots
+				return r, nil
+			}
+			f = &flight{done: make(chan struct{})}
+			c.flights[*key] = f
+			c.wg.Add(1)
+			go c.run(*key, token, f)
+		}
+		c.mu.Unlock()
+	}
+	select {
+	case <-f.done:
+		return f.res, f.err
+	case <-ctx.Done():
+		return nil, c.gaveUp(ctx)
+	}
+}
+
+func (c *Client) gaveUp(ctx context.Context) error {
+	return &EndpointError{Endpoint: c.endpoint, Err: fmt.Errorf("gave up waiting for the answer: %w", context.Cause(ctx))}
+}
+
+// run makes one call for the flight f, caches its result and releases the
+// waiters. It owns one call slot.
+func (c *Client) run(key tokenKey, token string, f *flight) {
+	defer c.wg.Done()
+	defer func() { <-c.slots }()
+	res, err := c.introspect(token)
+	if err == nil {
+		now := c.now()
+		c.cache.add(&key, res, now, c.until(res, now))
+	}
+	c.mu.Lock()
+	delete(c.flights, key) // after the cache add: a new caller finds one or the other
+	c.mu.Unlock()
+	f.res, f.err = res, err
+	close(f.done)
+}
+
+// until returns when a cached result dies: an active one at the earlier of
+// CacheTTL and the token's exp, an inactive one after InactiveCacheTTL.
+func (c *Client) until(r *result, now time.Time) time.Time {
+	if r.inactive != nil {
+		if c.inactiveTTL <= 0 {
+			return now
+		}
+		return now.Add(c.inactiveTTL)
+	}
+	if c.activeTTL <= 0 {
+		return now
+	}
+	until := now.Add(c.activeTTL)
+	if exp := r.claims.Expiry; !exp.IsZero() && exp.Before(until) {
+		until = exp
+	}
+	return until
+}
+
+// introspect makes one call to the endpoint, under the client's lifetime and
+// its own deadline.
+func (c *Client) introspect(token string) (res *result, err error) {
+	start := time.Now()
+	status := 0
+	defer func() {
+		if c.life.Err() != nil && err != nil {
+			err = &EndpointError{Endpoint: c.endpoint, Status: status, Err: ErrClosed}
+		}
+		c.report(status, res, err, time.Since(start))
+	}()
+	ctx, cancel := context.WithTimeout(c.life, c.timeout)
+	defer cancel()
+
+	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
+	authorization, err := c.auth.apply(form, c.now())
+	if err != nil {
+		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is in EndpointError already
+		}
+		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+	if resp.StatusCode != http.StatusOK {
+		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: errorCode(resp)}
+	}
+	if resp.Request == nil { // a caller's RoundTripper may leave it unset
+		resp.Request = req
+	}
+	if err := fetch.CheckJSON(resp); err != nil {
+		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
+	}
+	data, err := fetch.ReadBody(resp.Body, c.maxBody)
+	if err != nil {
+		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
+	}
+	res, err = parseResponse(data)
+	if err != nil {
+		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
+	}
+	return res, nil
+}
+
+func (c *Client) report(status int, res *result, err error, d time.Duration) {
+	if c.hooks.Introspected != nil {
+		c.hooks.Introspected(CallInfo{Endpoint: c.endpoint, Status: status, Active: res != nil && res.inactive == nil, Err: err, Duration: d})
+	}
+	if err != nil && c.logger != nil && !errors.Is(err, ErrClosed) {
+		c.logger.LogAttrs(c.life, slog.LevelWarn, "introspect: introspection call failed",
+			slog.String("endpoint", c.endpoint), slog.Int("status", status), slog.String("reason", err.Error()))
+	}
+}
+
+// maxMembers bounds the members of a response, as jwtverify does for claims.
+const maxMembers = 256
+
+// parseResponse reads an introspection response. Only the JSON boolean true
+// makes a token active; a body that is not one well-formed JSON object, or
+// whose registered members have the wrong types, is an error (the server is
+// broken, not the token).
+func parseResponse(data []byte) (*result, error) {
+	var active []byte
+	err := jose.ScanObject(data, maxMembers, func(name, value []byte) error {
+		if string(name) == "active" {
+			active = value
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &errResponse{"is not a well-formed JSON object: " + err.Error()}
+	}
+	switch {
+	case active == nil:
+		return &result{inactive: errInactiveMissing}, nil
+	case string(active) == "false":
+		return &result{inactive: errInactiveFalse}, nil
+	case string(active) != "true":
+		return &result{inactive: errInactiveType}, nil
+	}
+	cl, err := jwtverify.ParseClaims(data)
+	if err != nil {
+		var me *jwtverify.MalformedError
+		if errors.As(err, &me) {
+			// Not wrapped: a broken response is no reason to blame the token.
+			return nil, &errResponse{"is malformed: " + me.Reason}
+		}
+		return nil, &errResponse{"is malformed"}
+	}
+	return &result{claims: cl}, nil
+}
+
+// errorCode returns the OAuth error code (RFC 6749 §5.2) of an error
+// response, if it is JSON and has a well-formed one; nothing else of the body
+// is kept.
+func errorCode(resp *http.Response) string {
+	data, err := fetch.ReadBody(resp.Body, 4096)
+	if err != nil {
+		return ""
+	}
+	var code string
+	_ = jose.ScanObject(data, maxMembers, func(name, value []byte) error {
+		if string(name) == "error" {
+			if s, ok := jose.String(value); ok && len(s) <= 64 {
+				code = string(s)
+			}
+		}
+		return nil
+	})
+	for _, r := range code { // RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return ""
+		}
+	}
+	return code
+}
+
+// LogValue implements [slog.LogValuer]: it logs the endpoint and client ID,
+// never a credential.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("endpoint", c.endpoint),
+		slog.String("auth_method", string(c.auth.method)),
+		slog.String("client_id", c.auth.clientID),
+	)
+}
+
+// String describes the client without its credentials, so that fmt's %v and
+// %+v never print them.
+func (c *Client) String() string {
+	return "introspect.Client{endpoint=" + c.endpoint + " auth_method=" + string(c.auth.method) + "}"
+}
+
+// GoString is String, so that %#v redacts too.
+func (c *Client) GoString() string { return c.String() }

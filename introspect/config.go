@@ -1,0 +1,212 @@
+package introspect
+
+import (
+	"crypto"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Defaults of [Config]; each applies when its field is zero.
+const (
+	DefaultTimeout            = 5 * time.Second
+	DefaultCacheTTL           = 5 * time.Minute
+	DefaultInactiveCacheTTL   = 30 * time.Second
+	DefaultCacheSize          = 10000
+	DefaultMaxBodyBytes       = 64 << 10
+	DefaultMaxTokenBytes      = 8 << 10
+	DefaultMaxConcurrentCalls = 100
+	DefaultLeeway             = 60 * time.Second
+	DefaultAssertionLifetime  = time.Minute
+)
+
+// AuthMethod is how the [Client] authenticates itself to the introspection
+// endpoint (RFC 7662 §2.1 requires some authorization).
+type AuthMethod string
+
+// Client authentication methods.
+const (
+	// AuthClientSecretBasic sends ClientID and ClientSecret in an HTTP
+	// Basic Authorization header, each form-encoded first (RFC 6749
+	// §2.3.1). The default.
+	AuthClientSecretBasic AuthMethod = "client_secret_basic"
+	// AuthClientSecretPost sends client_id and client_secret as form
+	// fields of the request body (RFC 6749 §2.3.1).
+	AuthClientSecretPost AuthMethod = "client_secret_post"
+	// AuthPrivateKeyJWT sends a JWT assertion signed with PrivateKey
+	// (RFC 7523 §2.2, OpenID Connect Core §9): iss and sub are ClientID,
+	// aud is AssertionAudience, and every request gets a new jti and a
+	// one-minute exp.
+	AuthPrivateKeyJWT AuthMethod = "private_key_jwt"
+	// AuthBearer sends BearerToken in an Authorization: Bearer header, for
+	// servers that protect introspection with an access token of its own.
+	AuthBearer AuthMethod = "bearer"
+)
+
+// Config configures a [Client]. Endpoint (or Issuer, to discover it) and the
+// credentials of the chosen AuthMethod are required; every other zero field
+// means the documented default. [New] copies the Config: later changes to it
+// have no effect.
+//
+// Config holds secrets: its String and LogValue methods redact them, so
+// printing or logging a Config shows which credentials are set but not
+// their values.
+type Config struct {
+	// Endpoint is the URL of the RFC 7662 introspection endpoint. It must
+	// be https (http only on a loopback host). If empty, it is discovered
+	// from Issuer's metadata (introspection_endpoint).
+	Endpoint string
+	// Issuer is the authorization server's issuer identifier. When set,
+	// an introspection response that carries iss must name exactly this
+	// issuer, and, if Endpoint is empty, the endpoint is discovered from
+	// the issuer's metadata (OpenID Connect Discovery, then RFC 8414).
+	// If empty, iss is not checked.
+	Issuer string
+	// RequireIssuer also refuses active responses that carry no iss at
+	// all. RFC 7662 makes iss optional, so this is off by default: the
+	// answer of the configured endpoint, over a verified TLS connection,
+	// already comes from the issuer.
+	RequireIssuer bool
+	// Audiences, when not empty, are the accepted aud values: an active
+	// response must carry an aud naming at least one of them. If empty,
+	// aud is NOT checked: use it only when every token the server
+	// introspects for this client is meant for this service.
+	Audiences []string
+
+	// AuthMethod is the client authentication method. If empty,
+	// [AuthClientSecretBasic] is used.
+	AuthMethod AuthMethod
+	// ClientID identifies this resource server to the authorization
+	// server. Required for every method but [AuthBearer].
+	ClientID string
+	// ClientSecret is the secret of ClientID, for [AuthClientSecretBasic]
+	// and [AuthClientSecretPost].
+	ClientSecret string
+	// PrivateKey signs client assertions for [AuthPrivateKeyJWT]: an
+	// *rsa.PrivateKey, *ecdsa.PrivateKey (P-256, P-384, P-521),
+	// ed25519.PrivateKey, or any crypto.Signer with such a public key (a
+	// key in a KMS or HSM, say). It must be safe for concurrent use.
+	PrivateKey crypto.Signer
+	// KeyID is the kid header of client assertions, naming PrivateKey in
+	// the client's registered JWK Set. If empty, no kid is sent.
+	KeyID string
+	// SigningAlgorithm is the alg of client assertions. If empty, it
+	// follows from PrivateKey: RS256 for RSA, ES256/ES384/ES512 for the
+	// P-256/P-384/P-521 curves, EdDSA for Ed25519.
+	SigningAlgorithm string
+	// AssertionAudience is the aud of client assertions. If empty, the
+	// token_endpoint of the issuer's metadata is used when the endpoint
+	// was discovered (the audience RFC 7523 names), and Endpoint
+	// otherwise. Set it when the server expects its issuer identifier.
+	AssertionAudience string
+	// BearerToken is the access token sent with [AuthBearer].
+	BearerToken string
+
+	// HTTPClient makes the requests. If nil, a client with Timeout is
+	// used. A caller's client is copied, never modified: its transport,
+	// proxy and TLS settings are kept, its timeout is capped to Timeout,
+	// and redirects are never followed (the token and the credentials
+	// must reach no other URL than Endpoint).
+	HTTPClient *http.Client
+	// Timeout bounds each introspection call, body included, and the
+	// discovery in [New]. If zero, 5s is used.
+	Timeout time.Duration
+	// MaxBodyBytes caps the size of a response; a larger one is an error.
+	// If zero, 64 KiB is used.
+	MaxBodyBytes int64
+	// MaxTokenBytes bounds the length of a token; a longer one is refused
+	// without a call. If zero, 8 KiB is used.
+	MaxTokenBytes int
+	// MaxConcurrentCalls bounds how many introspection calls run at once;
+	// further callers wait (each within its own context) for a slot. If
+	// zero, 100 is used.
+	MaxConcurrentCalls int
+
+	// CacheTTL is how long an active result is kept at most; it is never
+	// kept past the token's exp. If zero, 5 minutes is used; a negative
+	// value keeps no active result (every request asks the server, for
+	// instant revocation).
+	CacheTTL time.Duration
+	// InactiveCacheTTL is how long an inactive result is kept, so that a
+	// flood of bad tokens does not become a flood of calls. If zero, 30s
+	// is used; a negative value keeps none.
+	InactiveCacheTTL time.Duration
+	// CacheSize bounds the number of cached results (the least recently
+	// used go first). Entries are keyed by the SHA-256 of the token, never
+	// the token itself. If zero, 10000 is used; a negative value turns the
+	// cache off.
+	CacheSize int
+
+	// Leeway is the clock skew allowed when checking exp and nbf. If
+	// zero, 60s is used.
+	Leeway time.Duration
+	// Now returns the current time, for the exp and nbf checks, cache
+	// lifetimes and client assertions. If nil, time.Now is used.
+	Now func() time.Time
+
+	// Logger receives failed calls (Warn) and rejected tokens (Debug),
+	// never a token, a secret or a response body. If nil, nothing is
+	// logged.
+	Logger *slog.Logger
+	// Hooks observe introspection calls. Any field may be nil.
+	Hooks Hooks
+}
+
+// Hooks are optional callbacks; any may be nil, and any may be called
+// concurrently from several goroutines. They must return quickly: they run
+// on the path of a request.
+type Hooks struct {
+	// Introspected is called after every call to the introspection
+	// endpoint (cache hits make none), successful or not.
+	Introspected func(CallInfo)
+}
+
+// CallInfo describes one introspection call, for [Hooks.Introspected]. It
+// holds no token and no response body.
+type CallInfo struct {
+	// Endpoint is the URL called.
+	Endpoint string
+	// Status is the HTTP status; 0 if no response arrived.
+	Status int
+	// Active reports whether the server declared the token active (with
+	// the JSON boolean true). Local checks of exp, nbf, iss and aud come
+	// later and are not reflected here.
+	Active bool
+	// Err is the failure, nil when the server answered with a well-formed
+	// response (active or not).
+	Err error
+	// Duration is how long the call took.
+	Duration time.Duration
+}
+
+const redacted = "REDACTED"
+
+// LogValue implements [slog.LogValuer]: it logs the settings that identify
+// the client and replaces every secret with "REDACTED".
+func (c Config) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("endpoint", c.Endpoint),
+		slog.String("issuer", c.Issuer),
+		slog.String("auth_method", string(c.AuthMethod)),
+		slog.String("client_id", c.ClientID),
+	}
+	if c.ClientSecret != "" {
+		attrs = append(attrs, slog.String("client_secret", redacted))
+	}
+	if c.PrivateKey != nil {
+		attrs = append(attrs, slog.String("private_key", redacted), slog.String("kid", c.KeyID))
+	}
+	if c.BearerToken != "" {
+		attrs = append(attrs, slog.String("bearer_token", redacted))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// String describes c with its secrets redacted, so that fmt's %v and %+v
+// never print them.
+func (c Config) String() string {
+	return "introspect.Config" + c.LogValue().String()
+}
+
+// GoString is String, so that %#v redacts too.
+func (c Config) GoString() string { return c.String() }

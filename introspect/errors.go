@@ -1,0 +1,119 @@
+package introspect
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// Error categories. Every error that [Client.Authenticate] returns matches
+// exactly one of the two categories of jwtverify with [errors.Is]:
+// [jwtverify.ErrInvalidToken] (HTTP 401: the token is not good) or
+// [jwtverify.ErrUnavailable] (HTTP 503: the authorization server could not
+// say; the client should retry later, not throw its token away). The finer
+// sentinels below each match one of those two.
+//
+// Time, issuer and audience rejections are the typed errors of jwtverify
+// ([jwtverify.ExpiredError], [jwtverify.NotYetValidError],
+// [jwtverify.IssuerError], [jwtverify.AudienceError],
+// [jwtverify.MissingClaimError]), so that a handler treats a rejected opaque
+// token and a rejected JWT alike; an empty or oversized token is a
+// [jwtverify.MalformedError].
+var (
+	// ErrInactive reports a token that the authorization server did not
+	// declare active. It matches [jwtverify.ErrInvalidToken].
+	ErrInactive error = &category{"introspect: token is not active", jwtverify.ErrInvalidToken}
+	// ErrEndpoint reports an introspection call that failed: network
+	// error, timeout, refused redirect, status other than 200, a response
+	// that is not JSON, too large, or not a well-formed introspection
+	// response. It matches [jwtverify.ErrUnavailable].
+	ErrEndpoint error = &category{"introspect: introspection endpoint failed", jwtverify.ErrUnavailable}
+	// ErrClosed reports use of a [Client] after [Client.Close] (or a call
+	// that Close interrupted). It matches [jwtverify.ErrUnavailable].
+	ErrClosed error = &category{"introspect: client closed", jwtverify.ErrUnavailable}
+)
+
+// category is a sentinel that also matches its parent category.
+type category struct {
+	msg    string
+	parent error
+}
+
+func (c *category) Error() string { return c.msg }
+func (c *category) Unwrap() error { return c.parent }
+
+// InactiveError reports a token that the authorization server did not
+// declare active, with the reason: active was false, absent, or not the JSON
+// boolean true (RFC 7662 §2.2 leaves no other reading). It matches
+// [ErrInactive] and [jwtverify.ErrInvalidToken].
+type InactiveError struct {
+	// Reason says which: "active is false", "active is missing", or
+	// "active is not the JSON boolean true".
+	Reason string
+}
+
+func (e *InactiveError) Error() string { return "introspect: token is not active: " + e.Reason }
+func (e *InactiveError) Unwrap() error { return ErrInactive }
+
+// EndpointError reports a failed introspection call. It matches
+// [ErrEndpoint], [jwtverify.ErrUnavailable] and, when set, Err (for example
+// [context.DeadlineExceeded] for a timeout, or *[http.MaxBytesError] for an
+// oversized response).
+//
+// It never holds the token, the client's credentials, or the response body:
+// for an error status it keeps only the OAuth error code of the body
+// ("invalid_client"), when the body has one.
+type EndpointError struct {
+	// Endpoint is the introspection endpoint URL.
+	Endpoint string
+	// Status is the HTTP status of the response; 0 when there was none.
+	Status int
+	// Code is the OAuth 2.0 error code of an error response (RFC 6749
+	// §5.2), if it had one.
+	Code string
+	// Err is the cause; nil when the status alone says what went wrong.
+	Err error
+}
+
+func (e *EndpointError) Error() string {
+	var b strings.Builder
+	b.WriteString("introspect: endpoint ")
+	b.WriteString(fetch.Excerpt(e.Endpoint))
+	if e.Status != 0 && e.Status != 200 {
+		b.WriteString(" answered HTTP ")
+		b.WriteString(strconv.Itoa(e.Status))
+		if e.Status >= 300 && e.Status < 400 {
+			b.WriteString(" (redirects are never followed)")
+		}
+		if e.Code != "" {
+			b.WriteString(" error=")
+			b.WriteString(e.Code)
+		}
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *EndpointError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrEndpoint}
+	}
+	return []error{ErrEndpoint, e.Err}
+}
+
+// errResponse is a cause of EndpointError for a response that is not a
+// well-formed introspection response. Its reason never quotes the body.
+type errResponse struct{ reason string }
+
+func (e *errResponse) Error() string { return "response " + e.reason }
+
+var (
+	errInactiveFalse   = &InactiveError{Reason: "active is false"}
+	errInactiveMissing = &InactiveError{Reason: "active is missing"}
+	errInactiveType    = &InactiveError{Reason: "active is not the JSON boolean true"}
+)
