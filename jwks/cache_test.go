@@ -489,3 +489,43 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 		t.Error("redirect to another host was followed")
 	}
 }
+
+// TestKeyPublishedDuringInFlightFetch: a caller whose kid was published after
+// an in-flight fetch had read the set joins that fetch, does not find its
+// kid, and gets one fetch of its own instead of a false "unknown".
+func TestKeyPublishedDuringInFlightFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		var stale atomic.Bool
+		gate := make(chan struct{})
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body := as.iss.JWKS() // read the set now...
+			if stale.Load() {
+				<-gate // ...and answer later
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(body)
+		})
+		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale.Store(true)
+		go set.Key(t.Context(), "random-kid") // starts a fetch that reads the old set
+		synctest.Wait()
+		stale.Store(false)
+		kid, _ := as.iss.Rotate("ES256")
+		got := make(chan error)
+		go func() {
+			_, err := set.Key(t.Context(), kid) // joins the in-flight fetch
+			got <- err
+		}()
+		synctest.Wait()
+		close(gate)
+		if err := <-got; err != nil {
+			t.Errorf("Key(kid published during an in-flight fetch) = %v, want found", err)
+		}
+	})
+}

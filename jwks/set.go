@@ -118,32 +118,39 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 	if ks := snap.byKid[kid]; ks != nil {
 		return ks, nil
 	}
-	s.mu.Lock()
-	now := time.Now()
-	if t, ok := s.unknown[kid]; ok && now.Sub(t) < s.c.cfg.MissWindow {
+	// A fetch that was already in flight may have started before the key
+	// was published; then one more, of our own, is worth its budget.
+	for attempt := 0; attempt < 2; attempt++ {
+		s.mu.Lock()
+		now := time.Now()
+		if t, ok := s.unknown[kid]; ok && now.Sub(t) < s.c.cfg.MissWindow {
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%w %q: not in the set at the last refresh", ErrUnknownKey, kid)
+		}
+		cl, joined := s.flight, true
+		if cl == nil {
+			if !s.budgetLeft(now) {
+				s.mu.Unlock()
+				return nil, fmt.Errorf("%w %q: refresh budget for unknown kids spent", ErrUnknownKey, kid)
+			}
+			if now.Before(s.retryAt) {
+				err := s.lastErr
+				s.mu.Unlock()
+				return nil, fmt.Errorf("%w %q: set unreachable, not retried before %s: %w", ErrUnknownKey, kid, s.retryAt.Format(time.RFC3339), err)
+			}
+			cl, joined = s.start("unknown-kid", kid), false
+		}
 		s.mu.Unlock()
-		return nil, fmt.Errorf("%w %q: not in the set at the last refresh", ErrUnknownKey, kid)
-	}
-	cl := s.flight
-	if cl == nil {
-		if !s.budgetLeft(now) {
-			s.mu.Unlock()
-			return nil, fmt.Errorf("%w %q: refresh budget for unknown kids spent", ErrUnknownKey, kid)
+		snap, err = wait(ctx, s.life, cl)
+		if err != nil {
+			return nil, err
 		}
-		if now.Before(s.retryAt) {
-			err := s.lastErr
-			s.mu.Unlock()
-			return nil, fmt.Errorf("%w %q: set unreachable, not retried before %s: %w", ErrUnknownKey, kid, s.retryAt.Format(time.RFC3339), err)
+		if ks := snap.byKid[kid]; ks != nil {
+			return ks, nil
 		}
-		cl = s.start("unknown-kid", kid)
-	}
-	s.mu.Unlock()
-	snap, err = wait(ctx, s.life, cl)
-	if err != nil {
-		return nil, err
-	}
-	if ks := snap.byKid[kid]; ks != nil {
-		return ks, nil
+		if !joined {
+			break
+		}
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
 }
