@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
@@ -137,6 +138,9 @@ func parseKey(raw []byte) (*Key, error) {
 		if p.N.Bit(0) == 0 {
 			return nil, errors.New("RSA modulus is even")
 		}
+		if rocaFingerprint(p.N) {
+			return nil, errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed")
+		}
 	case *ecdsa.PublicKey:
 		if _, err := p.Bytes(); err != nil {
 			return nil, fmt.Errorf("EC point: %w", err)
@@ -174,4 +178,41 @@ func (k *Key) equal(o *Key) bool {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := k.Public.(equaler)
 	return ok && e.Equal(o.Public)
+}
+
+// rocaFingerprint reports whether n has the structure of the moduli made by
+// the flawed Infineon RSA library (ROCA, CVE-2017-15361), whose factors can
+// be computed: n mod p is a power of 65537 mod p for every odd prime p up to
+// 701. Those primes all divide the library's M for moduli of 1984 bits and
+// more; a random modulus passes with a probability of about 2^-167.
+func rocaFingerprint(n *big.Int) bool {
+	var q, r, pb big.Int
+	for p := int64(3); p <= 701; p += 2 {
+		prime := true
+		for d := int64(3); d*d <= p; d += 2 {
+			if p%d == 0 {
+				prime = false
+				break
+			}
+		}
+		if !prime {
+			continue
+		}
+		q.QuoRem(n, pb.SetInt64(p), &r)
+		x, g := r.Int64(), 65537%p
+		in := false
+		for y := int64(1); ; {
+			if y == x {
+				in = true
+				break
+			}
+			if y = y * g % p; y == 1 {
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
 }

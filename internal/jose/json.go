@@ -295,10 +295,46 @@ func unquote(q []byte) ([]byte, bool) {
 	if err := json.Unmarshal(q, &out); err != nil {
 		return nil, false
 	}
-	if !utf8.ValidString(out) { // lone surrogates escape as \ud800: refuse them
+	// encoding/json turns a lone surrogate escape (\ud800) into U+FFFD, so
+	// the decoded string is always valid UTF-8: look at the escapes instead.
+	if !utf8.ValidString(out) || loneSurrogate(body) {
 		return nil, false
 	}
 	return []byte(out), true
+}
+
+// loneSurrogate reports whether body, the inside of a JSON string whose
+// escapes are well formed, escapes a UTF-16 surrogate that is not part of a
+// high-low pair.
+func loneSurrogate(body []byte) bool {
+	hex4 := func(b []byte) rune {
+		v, _ := strconv.ParseUint(string(b), 16, 32)
+		return rune(v)
+	}
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] != 'u' {
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r := hex4(body[i+2 : i+6])
+		i += 5
+		switch {
+		case 0xdc00 <= r && r <= 0xdfff:
+			return true
+		case 0xd800 <= r && r <= 0xdbff:
+			if i+6 >= len(body) || body[i+1] != '\\' || body[i+2] != 'u' {
+				return true
+			}
+			if lo := hex4(body[i+3 : i+7]); lo < 0xdc00 || lo > 0xdfff {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
 }
 
 // String returns the content of a raw JSON string value; ok is false when

@@ -147,6 +147,11 @@ func TestString(t *testing.T) {
 		{`"\ud83d\ude00"`, "😀", true},
 		{`"\ud800"`, "", false}, // lone surrogate
 		{`"\udc00x"`, "", false},
+		{`"\ud83dx"`, "", false},      // high half without its low half
+		{`"\ud83d\u0041"`, "", false}, // high half followed by a non-surrogate
+		{`"\ud83d\ud83d"`, "", false}, // two high halves
+		{`"\\ud800"`, `\ud800`, true}, // an escaped backslash, not an escape
+		{`"a\"\ud83d\ude00\\"`, "a\"😀\\", true},
 		{`1`, "", false},
 		{`null`, "", false},
 		{`["a"]`, "", false},
