@@ -188,10 +188,10 @@ func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err
 // quote renders an attacker-controlled string safely and briefly.
 func quote(s string) string {
 	const max = 64
-	s = strings.ToValidUTF8(s, "?")
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
+	s = strings.ToValidUTF8(s, "?") // also mends a character cut in two above
 	return `"` + strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
 			return '?'

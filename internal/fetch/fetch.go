@@ -138,9 +138,8 @@ func CheckMediaType(resp *http.Response, want string) error {
 // Excerpt shortens s to a length safe to put in an error message.
 func Excerpt(s string) string {
 	const max = 64
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= max {
-		return s
+	if len(s) > max {
+		s = s[:max] + "…"
 	}
-	return s[:max] + "…"
+	return strings.ToValidUTF8(s, "?") // also mends a character cut in two above
 }
