@@ -529,3 +529,26 @@ func TestKeyPublishedDuringInFlightFetch(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownKidWhileUnreachableIsFetchError: during the backoff after a
+// failed refresh, a new kid is "unavailable" (503), not "unknown" (401), so
+// that clients keep a token that may well be good.
+func TestUnknownKidWhileUnreachableIsFetchError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as.setMode("500")
+		if _, err := set.Key(t.Context(), "kid-1"); !errors.Is(err, jwks.ErrFetch) {
+			t.Fatalf("Key(new kid, endpoint down) = %v, want ErrFetch", err)
+		}
+		_, err = set.Key(t.Context(), "kid-2") // within the backoff: no request
+		if !errors.Is(err, jwks.ErrFetch) || errors.Is(err, jwks.ErrUnknownKey) {
+			t.Errorf("Key(new kid during backoff) = %v, want ErrFetch and not ErrUnknownKey", err)
+		}
+	})
+}

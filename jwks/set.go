@@ -136,7 +136,9 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 			if now.Before(s.retryAt) {
 				err := s.lastErr
 				s.mu.Unlock()
-				return nil, fmt.Errorf("%w %q: set unreachable, not retried before %s: %w", ErrUnknownKey, kid, s.retryAt.Format(time.RFC3339), err)
+				// Unreachable, not unknown: the caller should answer "try
+				// again later", not "your token is bad".
+				return nil, fmt.Errorf("jwks: kid %q not in the set, which is unreachable and not retried before %s: %w", kid, s.retryAt.Format(time.RFC3339), err)
 			}
 			cl, joined = s.start("unknown-kid", kid), false
 		}
