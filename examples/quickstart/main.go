@@ -1,7 +1,8 @@
 // Command quickstart shows tokenguard end to end in one process: it starts a
 // test authorization server (metadata + JWK Set), a verifier that discovers
-// the server's keys, and a protected API; then it calls the API with a good
-// token and with bad ones, printing what happened and why.
+// the server's keys, and an API protected by the middleware; then it calls
+// the API with a good token and with bad ones, printing the answer each got
+// and, from the server's side, why.
 //
 //	go run ./examples/quickstart
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
+	"github.com/tokenguard/tokenguard/middleware"
 )
 
 const audience = "https://api.example.com"
@@ -46,77 +49,91 @@ func main() {
 	}
 	defer verifier.Close()
 
-	// 3. A protected API.
-	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="quickstart"`)
-			http.Error(w, "no token", http.StatusUnauthorized)
-			return
-		}
-		claims, err := verifier.Verify(r.Context(), token)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="quickstart", error="invalid_token"`)
-			http.Error(w, "invalid token", http.StatusUnauthorized)
-			log.Printf("    rejected: %v", err)
-			return
-		}
-		fmt.Fprintf(w, "hello %s, your scopes are %v", claims.Subject, claims.Scopes)
-	}))
+	// 3. A protected API: the Guard checks the token of every request, and
+	//    /orders also needs the orders:read scope. The Rejected hook tells us
+	//    why a request was refused; the client only ever sees a safe phrase.
+	why := make(chan middleware.Rejection, 1)
+	guard := middleware.NewGuard(verifier, middleware.Config{
+		Realm: "quickstart",
+		Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { why <- rej }},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			claims, _ := jwtverify.ClaimsFromContext(r.Context())
+			fmt.Fprintf(w, "hello %s, your scopes are %v", claims.Subject, claims.Scopes)
+		})))
+	api := httptest.NewServer(guard.Handler(mux))
 	defer api.Close()
 
-	good := mint(issuer, jwttest.Token{Claims: map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read"}})
-	expired := mint(issuer, jwttest.Token{Claims: map[string]any{"aud": audience, "sub": "alice",
-		"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()}})
-	otherAPI := mint(issuer, jwttest.Token{Claims: map[string]any{"aud": "https://other.example.com", "sub": "alice"}})
-	tampered := tamper(good)
-
+	now := time.Now()
+	good := mint(issuer, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read"})
 	for _, c := range []struct{ name, token string }{
 		{"valid token", good},
-		{"expired token", expired},
-		{"token for another API", otherAPI},
-		{"tampered token (sub changed)", tampered},
+		{"expired token", mint(issuer, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read",
+			"iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()})},
+		{"token for another API", mint(issuer, map[string]any{"aud": "https://other.example.com", "sub": "alice", "scope": "orders:read"})},
+		{"tampered token (sub changed, signature kept)", tamper(good)},
+		{"token without the orders:read scope", mint(issuer, map[string]any{"aud": audience, "sub": "alice", "scope": "profile"})},
 		{"no token", ""},
 	} {
 		fmt.Printf("%s:\n", c.name)
-		call(api.URL, c.token)
+		call(api.Client(), api.URL, c.token)
+		select { // the hook ran before the answer was written
+		case rej := <-why:
+			fmt.Printf("    why (server side only): %s: %v\n", rej.Reason, rej.Err)
+		default:
+		}
 	}
-
 }
 
-func mint(i *jwttest.Issuer, t jwttest.Token) string {
-	s, err := i.Sign(t)
+func mint(i *jwttest.Issuer, claims map[string]any) string {
+	s, err := i.Sign(jwttest.Token{Claims: claims})
 	if err != nil {
 		log.Fatal(err)
 	}
 	return s
 }
 
-// tamper swaps the payload of a signed token for one naming another subject,
-// keeping the original signature.
+// tamper rewrites the payload of a signed token to name another subject,
+// keeping its issuer and its original signature, which then no longer fits.
 func tamper(token string) string {
 	parts := strings.Split(token, ".")
-	forged := `{"iss":"x","sub":"mallory","aud":"` + audience + `","exp":9999999999}`
-	return parts[0] + "." + b64(forged) + "." + parts[2]
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		log.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		log.Fatal(err)
+	}
+	claims["sub"] = "mallory"
+	forged, err := json.Marshal(claims)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2]
 }
 
-func call(url, token string) {
-	req, _ := http.NewRequest(http.MethodGet, url+"/orders", nil)
+func call(client *http.Client, url, token string) {
+	req, err := http.NewRequest(http.MethodGet, url+"/orders", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("    HTTP %d %s\n", resp.StatusCode, strings.TrimSpace(string(body)))
 	if h := resp.Header.Get("WWW-Authenticate"); h != "" {
 		fmt.Printf("    WWW-Authenticate: %s\n", h)
 	}
-}
-
-func b64(s string) string {
-	return strings.TrimRight(base64.URLEncoding.EncodeToString([]byte(s)), "=")
 }

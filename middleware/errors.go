@@ -1,0 +1,120 @@
+package middleware
+
+import (
+	"errors"
+	"strings"
+)
+
+// Error categories of the middleware itself. Together with
+// [jwtverify.ErrInvalidToken] and [jwtverify.ErrUnavailable] they decide the
+// answer to a refused request; [Guard.Reject] picks it with [errors.Is]
+// alone:
+//
+//	ErrNoToken                 401, WWW-Authenticate: Bearer realm="…" (no error code)
+//	ErrInvalidRequest          400 invalid_request
+//	jwtverify.ErrInvalidToken  401 invalid_token
+//	ErrInsufficientScope       403 insufficient_scope, with scope="…"
+//	ErrForbidden               403 insufficient_scope, without scope
+//	jwtverify.ErrUnavailable   503 (no challenge: the token may be fine)
+//
+// An error that matches both jwtverify categories (a validator error wrapping
+// ErrUnavailable) is answered 503, as jwtverify.Config.Validators documents;
+// context.DeadlineExceeded and context.Canceled are answered like
+// ErrUnavailable, since the token could not be checked in time. Any other
+// error is answered as 401 invalid_token: the middleware fails closed.
+var (
+	// ErrNoToken reports a request that carries no bearer token: no
+	// Authorization header, or one of another scheme (Basic, ...), and no
+	// token in any other source that [Config] enables.
+	ErrNoToken = errors.New("middleware: no bearer token in the request")
+	// ErrInvalidRequest reports a request that cannot be read as an
+	// RFC 6750 bearer request: more than one Authorization header, bad
+	// Bearer syntax, the token sent in more than one way. Its details are a
+	// [*RequestError].
+	ErrInvalidRequest = errors.New("middleware: invalid request")
+	// ErrInsufficientScope reports a valid token that lacks a scope the
+	// route requires. Its details are a [*ScopeError].
+	ErrInsufficientScope = errors.New("middleware: insufficient scope")
+	// ErrForbidden reports a valid token that a per-route check of
+	// [Require] refused. Its details are a [*ForbiddenError].
+	ErrForbidden = errors.New("middleware: access denied by a route check")
+)
+
+// errUnsupportedScheme is the finer ErrNoToken of an Authorization header of
+// another scheme. [Config.Optional] does not let such requests through.
+var errUnsupportedScheme error = &category{"middleware: Authorization scheme is not Bearer", ErrNoToken}
+
+// category is a sentinel that also matches its parent category.
+type category struct {
+	msg    string
+	parent error
+}
+
+func (c *category) Error() string { return c.msg }
+func (c *category) Unwrap() error { return c.parent }
+
+// RequestError gives the reason a request is malformed. It matches
+// [ErrInvalidRequest].
+type RequestError struct {
+	// Reason is a short fixed phrase. It is sent to the client as the
+	// error_description, so it must never hold request data, a token or a
+	// secret; characters that RFC 6750 forbids there are replaced.
+	Reason string
+}
+
+func (e *RequestError) Error() string { return "middleware: invalid request: " + e.Reason }
+func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+
+// The malformed requests this package detects.
+var (
+	errTwoHeaders     = &RequestError{Reason: "more than one Authorization header"}
+	errBearerSyntax   = &RequestError{Reason: "the Authorization header is not a valid Bearer credential"}
+	errTwoWays        = &RequestError{Reason: "the access token was sent in more than one way"}
+	errTwoParams      = &RequestError{Reason: "more than one access token parameter"}
+	errTokenSyntax    = &RequestError{Reason: "the access token parameter is not a valid token"}
+	errTwoCookies     = &RequestError{Reason: "more than one access token cookie"}
+	errFormTooLarge   = &RequestError{Reason: "the request body is too large"}
+	errFormUnreadable = &RequestError{Reason: "the request body is not a valid form"}
+)
+
+// ScopeError reports the scopes a route requires and a token lacks. It
+// matches [ErrInsufficientScope]. The values [RequireScopes] and
+// [RequireAnyScope] return are shared: do not modify them.
+type ScopeError struct {
+	// Scopes are the scopes the route asks for.
+	Scopes []string
+	// Any is true when one of Scopes suffices ([RequireAnyScope]), false
+	// when all are needed ([RequireScopes]).
+	Any bool
+
+	scope string // Scopes joined by spaces, the challenge's scope value
+}
+
+func (e *ScopeError) Error() string {
+	if e.Any {
+		return "middleware: token has none of the scopes " + e.scopeString()
+	}
+	return "middleware: token lacks one of the scopes " + e.scopeString()
+}
+func (e *ScopeError) Unwrap() error { return ErrInsufficientScope }
+
+func (e *ScopeError) scopeString() string {
+	if e.scope == "" {
+		return strings.Join(e.Scopes, " ")
+	}
+	return e.scope
+}
+
+// ForbiddenError wraps the error of a [Require] check that did not name a
+// category itself. It matches [ErrForbidden] and the check's own error.
+type ForbiddenError struct {
+	Err error
+}
+
+func (e *ForbiddenError) Error() string {
+	if e.Err == nil {
+		return "middleware: access denied"
+	}
+	return "middleware: access denied: " + e.Err.Error()
+}
+func (e *ForbiddenError) Unwrap() []error { return []error{ErrForbidden, e.Err} }

@@ -1,0 +1,217 @@
+package middleware
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// paramName is the form, query and (by default) cookie name of RFC 6750.
+const paramName = "access_token"
+
+// token extracts the one bearer token of r from the sources g enables
+// (RFC 6750 §2). It returns ErrNoToken when there is none, and an error
+// matching ErrInvalidRequest when the request is malformed or sends a token
+// in more than one way.
+func (g *Guard) token(r *http.Request) (string, error) {
+	var tok string
+	found := 0
+	var noToken error = ErrNoToken
+
+	switch hs := r.Header["Authorization"]; len(hs) {
+	case 0:
+	case 1:
+		t, err := g.bearer(hs[0])
+		switch {
+		case err == errUnsupportedScheme:
+			noToken = err
+		case err != nil:
+			return "", err
+		default:
+			tok, found = t, 1
+		}
+	default:
+		return "", errTwoHeaders
+	}
+
+	if g.query && r.URL != nil && strings.Contains(r.URL.RawQuery, paramName) {
+		q, _ := url.ParseQuery(r.URL.RawQuery) // a malformed pair is skipped, as r.URL.Query does
+		t, n, err := g.param(q[paramName], errTwoParams)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			tok, found = t, found+1
+		}
+	}
+	if g.form && formRequest(r) {
+		f, err := g.postForm(r)
+		if err != nil {
+			return "", err
+		}
+		t, n, err := g.param(f[paramName], errTwoParams)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			tok, found = t, found+1
+		}
+	}
+	if g.cookie != "" {
+		var vals []string
+		for _, c := range r.CookiesNamed(g.cookie) {
+			vals = append(vals, c.Value)
+		}
+		t, n, err := g.param(vals, errTwoCookies)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			tok, found = t, found+1
+		}
+	}
+
+	switch found {
+	case 0:
+		return "", noToken
+	case 1:
+		return tok, nil
+	}
+	return "", errTwoWays
+}
+
+// bearer parses one Authorization header value: "Bearer" (any case), exactly
+// one space, and a b64token (RFC 6750 §2.1). A value of another scheme is
+// errUnsupportedScheme.
+func (g *Guard) bearer(h string) (string, error) {
+	const scheme = "Bearer"
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) ||
+		(len(h) > len(scheme) && isTchar(rune(h[len(scheme)]))) {
+		return "", errUnsupportedScheme // "Basic …", "", "BearerX …"
+	}
+	if len(h) > g.maxHeader {
+		return "", errTooLong
+	}
+	rest := h[len(scheme):]
+	if len(rest) < 2 || rest[0] != ' ' || !isB64Token(rest[1:]) {
+		return "", errBearerSyntax
+	}
+	return rest[1:], nil
+}
+
+// param checks the values of a token parameter or cookie: none, or exactly one
+// non-empty b64token.
+func (g *Guard) param(vals []string, dup error) (string, int, error) {
+	switch len(vals) {
+	case 0:
+		return "", 0, nil
+	case 1:
+	default:
+		return "", 0, dup
+	}
+	v := vals[0]
+	if len(v) > g.maxToken {
+		return "", 0, errTooLong
+	}
+	if !isB64Token(v) {
+		return "", 0, errTokenSyntax
+	}
+	return v, 1, nil
+}
+
+// errTooLong refuses a token over Config.MaxTokenBytes without scanning it.
+var errTooLong = &jwtverify.MalformedError{Reason: "token longer than middleware Config.MaxTokenBytes"}
+
+// formRequest reports whether r may carry a form-encoded token: a method
+// whose body has defined semantics (never GET) and a body of type
+// application/x-www-form-urlencoded (RFC 6750 §2.2).
+func formRequest(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return false
+	}
+	ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded")
+}
+
+// postForm parses r's body as a form, bounded by Config.MaxFormBytes, and
+// leaves the result in r.Form and r.PostForm as r.ParseForm does. r.Body is
+// not replaced: the bounded reader wraps it in a shallow copy of r.
+func (g *Guard) postForm(r *http.Request) (url.Values, error) {
+	if r.PostForm != nil {
+		return r.PostForm, nil
+	}
+	fr := r.WithContext(r.Context())
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	fr.Body = http.MaxBytesReader(nil, body, g.maxForm)
+	if err := fr.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errFormTooLarge
+		}
+		return nil, errFormUnreadable
+	}
+	r.Form, r.PostForm = fr.Form, fr.PostForm
+	return fr.PostForm, nil
+}
+
+// isB64Token reports whether s matches RFC 6750's
+// b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+// It runs on every request over the whole token, so it is a branch-free
+// table scan.
+func isB64Token(s string) bool {
+	n := len(s)
+	for n > 0 && s[n-1] == '=' {
+		n--
+	}
+	if n == 0 {
+		return false
+	}
+	s = s[:n]
+	var b0, b1 byte // two accumulators, eight bytes a round
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		t := s[i : i+8]
+		b0 |= notB64token[t[0]] | notB64token[t[1]] | notB64token[t[2]] | notB64token[t[3]]
+		b1 |= notB64token[t[4]] | notB64token[t[5]] | notB64token[t[6]] | notB64token[t[7]]
+	}
+	for ; i < len(s); i++ {
+		b0 |= notB64token[s[i]]
+	}
+	return b0|b1 == 0
+}
+
+// notB64token is 1 for the bytes outside the b64token alphabet ('=' is only
+// allowed at the end, which isB64Token handles).
+var notB64token = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 1
+	}
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/" {
+		t[c] = 0
+	}
+	return t
+}()
+
+// isTchar reports whether r is a token character of RFC 9110 §5.6.2.
+func isTchar(r rune) bool {
+	return 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' ||
+		strings.ContainsRune("!#$%&'*+-.^_`|~", r)
+}
+
+// quotable reports whether s may appear inside a quoted auth-param value of
+// RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E.
+func quotable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b > 0x7e || b == '"' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}

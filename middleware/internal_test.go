@@ -1,0 +1,53 @@
+package middleware
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestIsB64Token(t *testing.T) {
+	for s, want := range map[string]bool{
+		"":                              false,
+		"=":                             false,
+		"a":                             true,
+		"a=":                            true,
+		"abc==":                         true,
+		"a=b":                           false,
+		"a b":                           false,
+		"a,b":                           false,
+		"aGVsbG8=":                      true,
+		"A-Z._~+/09":                    true,
+		"abcdefgh\x00":                  false,
+		"é":                             false,
+		strings.Repeat("x", 1000) + "!": false,
+	} {
+		if got := isB64Token(s); got != want {
+			t.Errorf("isB64Token(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// TestIsB64TokenEveryByte compares isB64Token with the grammar for every
+// byte value at every position of an unrolled round and of the tail.
+func TestIsB64TokenEveryByte(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+	for pos := 0; pos < 11; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("AAAAAAAAAAA")
+			b[pos] = byte(c)
+			want := strings.IndexByte(alphabet, byte(c)) >= 0 || (c == '=' && pos == len(b)-1)
+			if got := isB64Token(string(b)); got != want {
+				t.Errorf("isB64Token(%q) = %v, want %v", b, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkIsB64Token(b *testing.B) {
+	s := strings.Repeat("eyJhbGciOiJSUzI1NiIsImtpZCI6IlJTMjU2LTEi", 17)
+	for b.Loop() {
+		if !isB64Token(s) {
+			b.Fatal("rejected")
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// Rejection describes the answer to a refused request. [Guard.Reject] builds
+// it from the error with [errors.Is] and hands it to the logger, to
+// [Hooks.Rejected] and to [Config.ErrorHandler].
+type Rejection struct {
+	// Status is the HTTP status: 400, 401, 403 or 503.
+	Status int
+	// Code is the RFC 6750 error code (invalid_request, invalid_token,
+	// insufficient_scope), "temporarily_unavailable" for 503, or "" when
+	// the request carried no token.
+	Code string
+	// Description is a fixed phrase safe to show the client: it never
+	// holds request data or the text of Err.
+	Description string
+	// Scope is the space-separated scope the route needs, for
+	// insufficient_scope; else "".
+	Scope string
+	// Challenge is the WWW-Authenticate value to send, or "" (for 503).
+	Challenge string
+	// Reason is a short fixed name of the cause, for logs and metrics:
+	// no_token, unsupported_scheme, invalid_request, expired,
+	// not_yet_valid, audience, issuer, signature, unknown_key, algorithm,
+	// malformed, missing_claim, type, validator, invalid_token,
+	// unrecognized_error, insufficient_scope, forbidden, unavailable.
+	Reason string
+	// Err is the error that caused the rejection. It is for the server
+	// side only: never send its text to the client.
+	Err error
+}
+
+// invalidToken maps the finer categories of jwtverify to a reason and a fixed
+// description, in this order.
+var invalidToken = [...]struct {
+	err                 error
+	reason, description string
+}{
+	{jwtverify.ErrExpired, "expired", "the access token expired"},
+	{jwtverify.ErrNotYetValid, "not_yet_valid", "the access token is not valid yet"},
+	{jwtverify.ErrAudience, "audience", "the access token is not meant for this resource"},
+	{jwtverify.ErrIssuer, "issuer", "the access token issuer is not trusted"},
+	{jwtverify.ErrSignature, "signature", "the access token signature is invalid"},
+	{jwtverify.ErrUnknownKey, "unknown_key", "the access token was signed with an unknown key"},
+	{jwtverify.ErrAlgorithm, "algorithm", "the access token signing algorithm is not accepted"},
+	{jwtverify.ErrMalformed, "malformed", "the access token is malformed"},
+	{jwtverify.ErrMissingClaim, "missing_claim", "the access token lacks a required claim"},
+	{jwtverify.ErrType, "type", "the token is not an access token"},
+	{jwtverify.ErrValidator, "validator", "the access token was refused"},
+}
+
+// classify maps err to its answer with errors.Is only. The order matters:
+// ErrUnavailable comes before ErrInvalidToken because a validator error that
+// wraps ErrUnavailable matches both, and means 503.
+func classify(err error) Rejection {
+	rej := Rejection{Err: err}
+	switch {
+	case errors.Is(err, ErrNoToken):
+		rej.Status, rej.Reason = http.StatusUnauthorized, "no_token"
+		rej.Description = "the request carries no access token"
+		if errors.Is(err, errUnsupportedScheme) {
+			rej.Reason = "unsupported_scheme"
+			rej.Description = "the request carries no Bearer access token"
+		}
+	case errors.Is(err, ErrInvalidRequest):
+		rej.Status, rej.Code, rej.Reason = http.StatusBadRequest, "invalid_request", "invalid_request"
+		rej.Description = "the request is malformed"
+		if re, ok := errors.AsType[*RequestError](err); ok && re.Reason != "" {
+			rej.Description = sanitize(re.Reason)
+		}
+	case errors.Is(err, ErrInsufficientScope):
+		rej.Status, rej.Code, rej.Reason = http.StatusForbidden, "insufficient_scope", "insufficient_scope"
+		rej.Description = "the access token lacks a required scope"
+		if se, ok := errors.AsType[*ScopeError](err); ok {
+			rej.Scope = sanitize(se.scopeString())
+			if se.Any {
+				rej.Description = "the access token needs one of the scopes listed"
+			}
+		}
+	case errors.Is(err, ErrForbidden):
+		rej.Status, rej.Code, rej.Reason = http.StatusForbidden, "insufficient_scope", "forbidden"
+		rej.Description = "the access token does not grant access to this resource"
+	case errors.Is(err, jwtverify.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		rej.Status, rej.Code, rej.Reason = http.StatusServiceUnavailable, "temporarily_unavailable", "unavailable"
+		rej.Description = "the access token cannot be checked now; retry later"
+	case errors.Is(err, jwtverify.ErrInvalidToken):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_token", "invalid_token"
+		rej.Description = "the access token is not valid"
+		for _, c := range invalidToken {
+			if errors.Is(err, c.err) {
+				rej.Reason, rej.Description = c.reason, c.description
+				break
+			}
+		}
+	default: // fail closed
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_token", "unrecognized_error"
+		rej.Description = "the access token is not valid"
+	}
+	return rej
+}
+
+// rejection builds the full Rejection of err for g.
+func (g *Guard) rejection(err error) Rejection {
+	rej := classify(err)
+	if rej.Status == http.StatusServiceUnavailable {
+		return rej // not a challenge: the token may be fine
+	}
+	if rej.Code == "" {
+		rej.Challenge = g.challenge
+		return rej
+	}
+	var b strings.Builder
+	b.Grow(len(g.challenge) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 48)
+	b.WriteString(g.challenge)
+	b.WriteString(`, error="`)
+	b.WriteString(rej.Code)
+	b.WriteString(`", error_description="`)
+	b.WriteString(rej.Description)
+	b.WriteByte('"')
+	if rej.Scope != "" {
+		b.WriteString(`, scope="`)
+		b.WriteString(rej.Scope)
+		b.WriteByte('"')
+	}
+	rej.Challenge = b.String()
+	return rej
+}
+
+// Reject answers a request that [Guard.Check] (or a route check) refused
+// with err: it logs the rejection, calls [Hooks.Rejected], then writes the
+// answer with [Config.ErrorHandler] or, by default, as RFC 6750 says: the
+// status, WWW-Authenticate (except for 503), Cache-Control: no-store, and a
+// JSON body {"error", "error_description", "scope"} in the same terms. The
+// client never sees err's text. A nil err is answered as invalid_token.
+//
+// A key source or introspection endpoint that is down ([jwtverify.ErrUnavailable])
+// is answered 503, not 401: a 401 invalid_token tells a client to throw its
+// token away and fetch a new one, which would not help, and would put load
+// on the authorization server exactly when it is struggling. A 503 says to
+// retry later with the same token.
+func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
+	if err == nil {
+		err = errNoClaims
+	}
+	rej := g.rejection(err)
+	ctx := r.Context()
+	if g.log != nil {
+		level := slog.LevelDebug
+		if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
+			level = slog.LevelWarn
+		}
+		if g.log.Enabled(ctx, level) {
+			path := ""
+			if r.URL != nil {
+				path = r.URL.Path
+			}
+			g.log.LogAttrs(ctx, level, "tokenguard: request rejected",
+				slog.String("reason", rej.Reason),
+				slog.Int("status", rej.Status),
+				slog.String("method", r.Method),
+				slog.String("path", path),
+				slog.String("error", err.Error()))
+		}
+	}
+	if g.rejected != nil {
+		g.rejected(ctx, rej)
+	}
+	if g.onError != nil {
+		g.onError(w, r, rej)
+		return
+	}
+	writeRejection(w, rej)
+}
+
+// Reject answers a refused request like [Guard.Reject], with the Guard that
+// authenticated r (found on its context, see [Guard.NewContext]) or, if none
+// did, with the defaults of a zero [Config]. Route checks and adapters use it.
+func Reject(w http.ResponseWriter, r *http.Request, err error) {
+	guardFrom(r.Context()).Reject(w, r, err)
+}
+
+type problem struct {
+	Error       string `json:"error,omitempty"`
+	Description string `json:"error_description,omitempty"`
+	Scope       string `json:"scope,omitempty"`
+}
+
+func writeRejection(w http.ResponseWriter, rej Rejection) {
+	h := w.Header()
+	if rej.Challenge != "" {
+		h.Set("WWW-Authenticate", rej.Challenge)
+	}
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	body, _ := json.Marshal(problem{Error: rej.Code, Description: rej.Description, Scope: rej.Scope})
+	w.WriteHeader(rej.Status)
+	w.Write(append(body, '\n'))
+}
+
+// sanitize replaces what RFC 6750 §3 forbids in a quoted value.
+func sanitize(s string) string {
+	if quotable(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '?'
+		}
+		return r
+	}, s)
+}
