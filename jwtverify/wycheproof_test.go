@@ -138,6 +138,9 @@ func loadWycheproof(t *testing.T, name string) *wycheFile {
 	t.Helper()
 	path := filepath.Join(wycheproofDir(t), name)
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && (os.Getenv("CI") == "true" || os.Getenv("TOKENGUARD_WYCHEPROOF_DIR") != "") {
+		t.Fatalf("Wycheproof vectors required in CI (or when TOKENGUARD_WYCHEPROOF_DIR is set) but not found at %s", path)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("Wycheproof vectors not found: looked for %s (set TOKENGUARD_WYCHEPROOF_DIR to their folder; CI provides ../shared/testvectors/wycheproof)", path)
 	}

@@ -1,0 +1,23 @@
+// Package integration holds tokenguard's end-to-end tests against a real
+// authorization server that nobody here wrote: the npm package
+// oidc-provider, pinned in authserver/package.json and configured by
+// authserver/server.mjs. The package has no API; everything is in its
+// _test.go files.
+//
+// The tests start and stop the server themselves (node must be on PATH).
+// Run them with
+//
+//	npm ci --prefix internal/integration/authserver --no-audit --no-fund &&
+//		TOKENGUARD_INTEGRATION=1 go test -race -count=1 ./internal/integration/
+//
+// Without TOKENGUARD_INTEGRATION=1 they are skipped. With CI=true they are
+// required: a missing node, a missing npm install or a server that does not
+// start fails them instead of skipping them.
+//
+// Environment read by the tests:
+//
+//	TOKENGUARD_INTEGRATION=1   run the tests
+//	CI=true                    run the tests, and fail rather than skip
+//	TOKENGUARD_AS_PIDDIR=dir   write a <pid>.pid file there for each server
+//	                           running, so that a CI script can stop leftovers
+package integration

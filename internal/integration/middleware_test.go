@@ -1,0 +1,200 @@
+package integration
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	echo4 "github.com/labstack/echo/v4"
+	echo5 "github.com/labstack/echo/v5"
+
+	"github.com/tokenguard/tokenguard/introspect"
+	"github.com/tokenguard/tokenguard/jwtverify"
+	"github.com/tokenguard/tokenguard/middleware"
+	"github.com/tokenguard/tokenguard/middleware/echo5guard"
+	"github.com/tokenguard/tokenguard/middleware/echoguard"
+	"github.com/tokenguard/tokenguard/middleware/ginguard"
+)
+
+// The API every entry point serves: GET /orders needs orders:read, which
+// the client has; GET /admin needs orders:admin, which it may not get.
+const (
+	readScope  = "orders:read"
+	adminScope = "orders:admin"
+)
+
+// apiAnswer is what the handlers answer: read from the claims on the
+// request's context.
+type apiAnswer struct {
+	ClientID string   `json:"client_id"`
+	Audience []string `json:"aud"`
+	Scopes   []string `json:"scopes"`
+}
+
+func answer(c *jwtverify.Claims, ok bool) (int, apiAnswer) {
+	if !ok || c == nil {
+		return http.StatusInternalServerError, apiAnswer{}
+	}
+	return http.StatusOK, apiAnswer{ClientID: c.ClientID, Audience: c.Audience, Scopes: c.Scopes}
+}
+
+// entryPoints are the four ways to put tokenguard in front of an API.
+var entryPoints = []struct {
+	name  string
+	build func(a middleware.Authenticator) http.Handler
+}{
+	{"net/http", func(a middleware.Authenticator) http.Handler {
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			status, body := answer(jwtverify.ClaimsFromContext(r.Context()))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(body)
+		})
+		mux := http.NewServeMux()
+		mux.Handle("GET /orders", middleware.RequireScopes(readScope)(h))
+		mux.Handle("GET /admin", middleware.RequireScopes(adminScope)(h))
+		return middleware.New(a)(mux)
+	}},
+	{"gin", func(a middleware.Authenticator) http.Handler {
+		h := func(c *gin.Context) { c.JSON(answer(ginguard.Claims(c))) }
+		r := gin.New()
+		r.Use(ginguard.New(a))
+		r.GET("/orders", ginguard.RequireScopes(readScope), h)
+		r.GET("/admin", ginguard.RequireScopes(adminScope), h)
+		return r
+	}},
+	{"echo v4", func(a middleware.Authenticator) http.Handler {
+		h := func(c echo4.Context) error { return c.JSON(answer(echoguard.Claims(c))) }
+		e := echo4.New()
+		e.Use(echoguard.New(a))
+		e.GET("/orders", h, echoguard.RequireScopes(readScope))
+		e.GET("/admin", h, echoguard.RequireScopes(adminScope))
+		return e
+	}},
+	{"echo v5", func(a middleware.Authenticator) http.Handler {
+		h := func(c *echo5.Context) error { return c.JSON(answer(echo5guard.Claims(c))) }
+		e := echo5.New()
+		e.Use(echo5guard.New(a))
+		e.GET("/orders", h, echo5guard.RequireScopes(readScope))
+		e.GET("/admin", h, echo5guard.RequireScopes(adminScope))
+		return e
+	}},
+}
+
+// TestEntryPoints runs one table of requests, with tokens from the real
+// server, through net/http, gin, echo v4 and echo v5. The Authenticator
+// verifies JWTs locally and introspects opaque tokens.
+func TestEntryPoints(t *testing.T) {
+	srv := sharedServer(t)
+	srv.logOnFailure(t)
+	gin.SetMode(gin.TestMode) // once, before any engine exists
+
+	verifier := newVerifier(t, srv, jwtverify.Config{Audiences: []string{resRS256, resPS256, resES256, resEdDSA}})
+	auth := introspect.NewChain(introspect.ChainConfig{
+		JWT:           verifier,
+		Introspection: newIntrospector(t, srv, introspect.Config{}),
+	})
+
+	revoked := srv.token(t, resOpaque, readScope)
+	srv.revoke(t, revoked)
+	type want struct {
+		status int
+		code   string // RFC 6750 error code; "" for none
+		scope  string // scope of a 403 challenge
+		aud    string // audience the handler saw, for 200
+	}
+	cases := []struct {
+		name, path, authorization string
+		want                      want
+	}{
+		{"RS256 JWT", "/orders", "Bearer " + srv.token(t, resRS256, readScope), want{status: 200, aud: resRS256}},
+		{"PS256 JWT", "/orders", "Bearer " + srv.token(t, resPS256, readScope), want{status: 200, aud: resPS256}},
+		{"ES256 JWT", "/orders", "Bearer " + srv.token(t, resES256, clientScopes), want{status: 200, aud: resES256}},
+		{"EdDSA JWT", "/orders", "Bearer " + srv.token(t, resEdDSA, readScope), want{status: 200, aud: resEdDSA}},
+		{"opaque token, introspected", "/orders", "Bearer " + srv.token(t, resOpaque, readScope), want{status: 200, aud: resOpaque}},
+		{"revoked opaque token", "/orders", "Bearer " + revoked, want{status: 401, code: "invalid_token"}},
+		{"JWT for another resource", "/orders", "Bearer " + srv.token(t, resOther, readScope), want{status: 401, code: "invalid_token"}},
+		{"scope the client lacks", "/admin", "Bearer " + srv.token(t, resES256, clientScopes), want{status: 403, code: "insufficient_scope", scope: adminScope}},
+		{"opaque token, scope the client lacks", "/admin", "Bearer " + srv.token(t, resOpaque, clientScopes), want{status: 403, code: "insufficient_scope", scope: adminScope}},
+		{"no token", "/orders", "", want{status: 401}},
+		{"malformed Authorization", "/orders", "Bearer two words", want{status: 400, code: "invalid_request"}},
+	}
+
+	for _, ep := range entryPoints {
+		t.Run(ep.name, func(t *testing.T) {
+			api := httptest.NewServer(ep.build(auth))
+			t.Cleanup(api.Close)
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, api.URL+tc.path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tc.authorization != "" {
+						req.Header.Set("Authorization", tc.authorization)
+					}
+					resp, err := api.Client().Do(req)
+					if err != nil {
+						t.Fatalf("GET %s: %v", tc.path, err)
+					}
+					defer resp.Body.Close()
+					body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if resp.StatusCode != tc.want.status {
+						t.Fatalf("GET %s: status %d, want %d; WWW-Authenticate %q; body %s",
+							tc.path, resp.StatusCode, tc.want.status, resp.Header.Get("WWW-Authenticate"), body)
+					}
+					if tc.want.status == http.StatusOK {
+						var got apiAnswer
+						if err := json.Unmarshal(body, &got); err != nil {
+							t.Fatalf("GET %s: body %s: %v", tc.path, body, err)
+						}
+						if got.ClientID != apiClientID || len(got.Audience) != 1 || got.Audience[0] != tc.want.aud {
+							t.Errorf("handler saw client_id %q, aud %q; want %q, [%s]", got.ClientID, got.Audience, apiClientID, tc.want.aud)
+						}
+						return
+					}
+					checkRejection(t, resp, body, tc.want.code, tc.want.scope)
+				})
+			}
+		})
+	}
+}
+
+// checkRejection checks an RFC 6750 answer: the challenge, no-store, and a
+// JSON body with the same error code.
+func checkRejection(t *testing.T, resp *http.Response, body []byte, code, scope string) {
+	t.Helper()
+	challenge := resp.Header.Get("WWW-Authenticate")
+	if !strings.HasPrefix(challenge, "Bearer ") {
+		t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", challenge)
+	}
+	if has := strings.Contains(challenge, "error="); has != (code != "") {
+		t.Errorf("WWW-Authenticate = %q, want error code %q", challenge, code)
+	}
+	if code != "" && !strings.Contains(challenge, `error="`+code+`"`) {
+		t.Errorf("WWW-Authenticate = %q, want error=%q", challenge, code)
+	}
+	if scope != "" && !strings.Contains(challenge, `scope="`+scope+`"`) {
+		t.Errorf("WWW-Authenticate = %q, want scope=%q", challenge, scope)
+	}
+	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	if code == "" {
+		return
+	}
+	var got struct {
+		Error string `json:"error"`
+		Scope string `json:"scope"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil || got.Error != code || got.Scope != scope {
+		t.Errorf("body = %s, want error %q, scope %q", body, code, scope)
+	}
+}
