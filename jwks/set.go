@@ -27,6 +27,7 @@ type Set struct {
 	life    context.Context
 	cancel  context.CancelFunc
 	stopped atomic.Bool   // evicted or closed: no refresh will run again
+	expired atomic.Bool   // the keys are older than MaxStale (set by loop)
 	kick    chan struct{} // wakes the refresh loop when its schedule moved
 
 	mu       sync.Mutex
@@ -97,8 +98,8 @@ func (s *Set) Keys() []*Key {
 // older than [Config.MaxStale], and the set is still kept fresh (not evicted
 // from its cache, cache not closed). It never blocks and does no I/O.
 func (s *Set) Contains(k *Key) bool {
-	snap := s.cur.Load()
-	return snap != nil && !s.stopped.Load() && time.Since(snap.fetched) <= s.c.cfg.MaxStale && slices.Contains(snap.byKid[k.ID], k)
+	snap := s.cur.Load() // no clock read: the refresh loop flags expiry
+	return snap != nil && !s.stopped.Load() && !s.expired.Load() && slices.Contains(snap.byKid[k.ID], k)
 }
 
 // Key returns the keys whose kid is kid (every key when kid is empty). A kid
@@ -218,6 +219,7 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	s.mu.Lock()
 	if info.Err == nil {
 		s.cur.Store(snap)
+		s.expired.Store(false)
 		s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
 		s.next = now.Add(info.refreshIn)
 		if kid != "" && snap.byKid[kid] == nil {
@@ -279,6 +281,9 @@ func (s *Set) loop() {
 		s.mu.Lock()
 		d := time.Until(s.next)
 		s.mu.Unlock()
+		if snap := s.cur.Load(); snap != nil && !s.expired.Load() {
+			d = min(d, time.Until(snap.fetched.Add(s.c.cfg.MaxStale))+time.Nanosecond)
+		}
 		t.Reset(max(d, 0))
 		select {
 		case <-s.life.Done():
@@ -286,6 +291,9 @@ func (s *Set) loop() {
 		case <-s.kick:
 			continue
 		case <-t.C:
+		}
+		if snap := s.cur.Load(); snap != nil && time.Since(snap.fetched) > s.c.cfg.MaxStale {
+			s.expired.Store(true)
 		}
 		s.mu.Lock()
 		if s.flight != nil || time.Now().Before(s.next) {

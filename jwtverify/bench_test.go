@@ -7,8 +7,10 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tokenguard/tokenguard/jwtverify"
@@ -21,11 +23,7 @@ var benchAlgs = []string{"RS256", "ES256", "EdDSA"}
 func benchSetup(b *testing.B, cacheSize int) (*jwtverify.Verifier, *jwttest.Issuer, map[string]string) {
 	b.Helper()
 	iss := jwttest.Start(b, jwttest.Options{Algorithms: benchAlgs})
-	v, err := jwtverify.New(b.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{"api"}, CacheSize: cacheSize})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(v.Close)
+	v := newBenchVerifier(b, iss, cacheSize)
 	toks := map[string]string{}
 	for _, alg := range benchAlgs {
 		toks[alg] = iss.MintWith(b, jwttest.Token{Alg: alg, Claims: map[string]any{
@@ -33,6 +31,15 @@ func benchSetup(b *testing.B, cacheSize int) (*jwtverify.Verifier, *jwttest.Issu
 		}})
 	}
 	return v, iss, toks
+}
+
+func newBenchVerifier(b *testing.B, iss *jwttest.Issuer, cacheSize int) *jwtverify.Verifier {
+	v, err := jwtverify.New(b.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{"api"}, CacheSize: cacheSize})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(v.Close)
+	return v
 }
 
 // floor is the raw crypto cost of a token: split, decode the signature,
@@ -64,38 +71,38 @@ func floor(b *testing.B, alg, token string, pub crypto.PublicKey) {
 	}
 }
 
-// BenchmarkFloor is the crypto floor that the Verify benchmarks are compared
-// with: benchstat shows Verify/first-sight as a ratio of it.
-func BenchmarkFloor(b *testing.B) {
-	_, iss, toks := benchSetup(b, -1)
+// BenchmarkVerify measures, per algorithm and side by side so that drift
+// of the machine hits all three alike:
+//
+//   - path=floor: the raw crypto cost (split, decode the signature, hash,
+//     verify with the standard library), none of this package's code;
+//   - path=first-sight: Verify of a token never seen before (cache off:
+//     every call parses and checks the signature);
+//   - path=cached: Verify of a token seen before (cache on).
+//
+// benchstat -col /path shows first-sight and cached as ratios of the floor.
+func BenchmarkVerify(b *testing.B) {
+	first, iss, toks := benchSetup(b, -1)
+	cached := newBenchVerifier(b, iss, 0)
 	for _, alg := range benchAlgs {
-		b.Run(alg, func(b *testing.B) {
-			tok, pub := toks[alg], iss.PublicKey(iss.KeyID(alg))
+		tok, pub := toks[alg], iss.PublicKey(iss.KeyID(alg))
+		b.Run("alg="+alg+"/path=floor", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				floor(b, alg, tok, pub)
 			}
 		})
-	}
-}
-
-// BenchmarkVerify measures a token never seen before (cache off: every call
-// parses and checks the signature) and a token seen before (cache on).
-func BenchmarkVerify(b *testing.B) {
-	for _, mode := range []struct {
-		name string
-		size int
-	}{{"first-sight", -1}, {"cached", 0}} {
-		v, _, toks := benchSetup(b, mode.size)
-		for _, alg := range benchAlgs {
-			b.Run(mode.name+"/"+alg, func(b *testing.B) {
-				tok := toks[alg]
-				if _, err := v.Verify(b.Context(), tok); err != nil {
+		for _, p := range []struct {
+			name string
+			v    *jwtverify.Verifier
+		}{{"first-sight", first}, {"cached", cached}} {
+			b.Run("alg="+alg+"/path="+p.name, func(b *testing.B) {
+				if _, err := p.v.Verify(b.Context(), tok); err != nil {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := v.Verify(b.Context(), tok); err != nil {
+					if _, err := p.v.Verify(b.Context(), tok); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -104,25 +111,41 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyParallel runs both paths on every core: compare with
-// BenchmarkVerify to see how throughput scales.
+// BenchmarkVerifyParallel runs both paths on every core, with a pool of 64
+// distinct tokens (a service sees many clients) and with a single token
+// shared by all goroutines (the worst case for the cache). Run it with
+// -cpu 1,2 and compare: throughput should scale with the cores.
 func BenchmarkVerifyParallel(b *testing.B) {
+	iss := jwttest.Start(b, jwttest.Options{Algorithms: []string{"RS256"}})
+	pool := make([]string, 64)
+	for i := range pool {
+		pool[i] = iss.Mint(b, map[string]any{"aud": "api", "sub": fmt.Sprint("user-", i), "scope": "orders:read"})
+	}
 	for _, mode := range []struct {
 		name string
 		size int
 	}{{"first-sight", -1}, {"cached", 0}} {
-		v, _, toks := benchSetup(b, mode.size)
-		b.Run(mode.name+"/RS256", func(b *testing.B) {
-			tok := toks["RS256"]
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
+		v := newBenchVerifier(b, iss, mode.size)
+		for _, tokens := range []int{64, 1} {
+			b.Run(fmt.Sprintf("path=%s/tokens=%d", mode.name, tokens), func(b *testing.B) {
+				for _, tok := range pool[:tokens] {
 					if _, err := v.Verify(b.Context(), tok); err != nil {
-						b.Error(err)
-						return
+						b.Fatal(err)
 					}
 				}
+				var next atomic.Int64
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					i := int(next.Add(1))
+					for pb.Next() {
+						i++
+						if _, err := v.Verify(b.Context(), pool[i%tokens]); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
 			})
-		})
+		}
 	}
 }

@@ -16,9 +16,13 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	for i := range 1000 {
 		c.add(fmt.Sprintf("header.payload.signature-%d", i), cl, &jwks.Key{}, nil)
 	}
-	n := 0
-	for _, s := range c.shards {
-		n += s.Len()
+	n := c.len()
+	indexed := 0
+	for i := range c.shards {
+		c.shards[i].index.Range(func(any, any) bool { indexed++; return true })
+	}
+	if indexed != n {
+		t.Errorf("lock-free index holds %d entries, LRU %d: they must agree", indexed, n)
 	}
 	if n > 64 {
 		t.Errorf("entries after 1000 adds = %d, want at most CacheSize 64", n)
