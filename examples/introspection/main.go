@@ -105,12 +105,15 @@ func profile(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "profile of %s, scopes %v", c.Subject, c.Scopes)
 }
 
+// apiClient calls the demo API; like every client, it has a timeout.
+var apiClient = &http.Client{Timeout: 5 * time.Second}
+
 func call(url, token string) {
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apiClient.Do(req)
 	if err != nil {
 		log.Fatal(err)
 	}
