@@ -552,3 +552,40 @@ func TestUnknownKidWhileUnreachableIsFetchError(t *testing.T) {
 		}
 	})
 }
+
+// TestLoopWaitsForInFlightFetch: when the background refresh falls due while
+// an on-demand fetch is still running, the loop waits for that fetch instead
+// of waking again and again (it used to spin a core for the whole fetch).
+func TestLoopWaitsForInFlightFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		as := newFakeAS(t)
+		gate := make(chan struct{})
+		var slow atomic.Bool
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if slow.Load() {
+				<-gate
+			}
+			as.ServeHTTP(w, r)
+		})
+		var fetches atomic.Int64
+		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, RefreshInterval: time.Minute, Timeout: time.Hour,
+			Hooks: jwks.Hooks{Fetched: func(jwks.FetchInfo) { fetches.Add(1) }}})
+		defer c.Close()
+		set, err := c.Set(t.Context(), setURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow.Store(true)
+		time.Sleep(30 * time.Second)
+		go set.Key(t.Context(), "unknown") // an on-demand fetch that outlasts the refresh time
+		synctest.Wait()
+		time.Sleep(2 * time.Minute) // the background refresh falls due meanwhile
+		synctest.Wait()              // a spinning loop would never let the bubble idle
+		slow.Store(false)
+		close(gate)
+		synctest.Wait()
+		if n := fetches.Load(); n < 2 || n > 3 {
+			t.Errorf("fetches = %d, want the initial one, the on-demand one and at most one background refresh", n)
+		}
+	})
+}

@@ -296,7 +296,18 @@ func (s *Set) loop() {
 			s.expired.Store(true)
 		}
 		s.mu.Lock()
-		if s.flight != nil || time.Now().Before(s.next) {
+		if s.flight != nil {
+			// An on-demand fetch is running; it moves s.next and kicks us
+			// when it ends. Re-arming the timer now would spin.
+			s.mu.Unlock()
+			select {
+			case <-s.kick:
+			case <-s.life.Done():
+				return
+			}
+			continue
+		}
+		if time.Now().Before(s.next) {
 			s.mu.Unlock()
 			continue
 		}

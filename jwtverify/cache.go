@@ -61,16 +61,16 @@ func (c *tokenCache) shard(token string) *cacheShard {
 }
 
 // get returns a copy of the claims of a verified token whose times are still
-// valid at now and whose key is still published; anything else is a miss
-// (and the full check reports why).
-func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, bool) {
+// valid at now and whose key is still published, with the key set that
+// verified it; anything else is a miss (and the full check reports why).
+func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, *jwks.Set, bool) {
 	if c == nil {
-		return nil, false
+		return nil, nil, false
 	}
 	s := c.shard(token)
 	v, ok := s.index.Load(token)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	e := v.(*cacheEntry)
 	cl := e.claims
@@ -79,7 +79,7 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Cl
 		s.mu.Lock()
 		s.order.Remove(token)
 		s.mu.Unlock()
-		return nil, false
+		return nil, nil, false
 	}
 	if t := now.UnixNano(); t-e.touched.Load() > touchEvery {
 		e.touched.Store(t)
@@ -87,7 +87,7 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Cl
 		s.order.Get(token)
 		s.mu.Unlock()
 	}
-	return cl.clone(), true
+	return cl.clone(), e.set, true
 }
 
 func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.Set) {

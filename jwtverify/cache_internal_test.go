@@ -35,7 +35,7 @@ func TestTokenCacheIsBounded(t *testing.T) {
 func TestDisabledCacheIsNil(t *testing.T) {
 	var c *tokenCache // CacheSize < 0
 	c.add("a.b.c", &Claims{}, nil, nil)
-	if _, ok := c.get("a.b.c", time.Now(), time.Minute); ok {
+	if _, _, ok := c.get("a.b.c", time.Now(), time.Minute); ok {
 		t.Error("disabled cache returned an entry")
 	}
 }

@@ -17,11 +17,13 @@ const (
 	DefaultMaxIssuers    = 100
 )
 
-// DefaultAlgorithms are the algorithms accepted when [Config.Algorithms] is
-// empty: every supported asymmetric algorithm. HMAC and "none" are never
+// DefaultAlgorithms returns the algorithms accepted when [Config.Algorithms]
+// is empty: every supported asymmetric algorithm. HMAC and "none" are never
 // supported: a JWK Set publishes public keys, and a public key must never act
-// as a shared secret.
-var DefaultAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
+// as a shared secret. Each call returns a new slice.
+func DefaultAlgorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
+}
 
 // Config configures a [Verifier]. Issuer (or Issuers, or IssuerResolver) and
 // Audiences are required; every other zero field means the documented safe
@@ -40,7 +42,9 @@ type Config struct {
 	// nor in Issuers. It returns the issuer's JWK Set URL ("" to discover
 	// it from the issuer's metadata), or an error to refuse the issuer;
 	// refused issuers never cause a fetch. It must be safe for concurrent
-	// use and should be fast: it runs on every request of such an issuer.
+	// use and should be fast: it runs on every request of such an issuer,
+	// tokens in the verified-token cache included, so that refusing an
+	// issuer takes effect at once.
 	// Key sets of resolved issuers are kept in an LRU of MaxIssuers.
 	IssuerResolver func(ctx context.Context, iss string) (jwksURL string, err error)
 	// MaxIssuers bounds how many resolved issuers' key sets are kept. If
@@ -55,7 +59,7 @@ type Config struct {
 	InsecureSkipAudienceCheck bool
 
 	// Algorithms is the allow-list of alg values, compared exactly. If
-	// empty, [DefaultAlgorithms] is used. HMAC and "none" are refused.
+	// empty, [DefaultAlgorithms] are used. HMAC and "none" are refused.
 	Algorithms []string
 	// Leeway is the clock skew allowed when checking exp, nbf and iat. If
 	// zero, 60s is used.

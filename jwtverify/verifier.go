@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
-		algs = DefaultAlgorithms
+		algs = DefaultAlgorithms()
 	}
 	v.algs = make(map[string]*jose.Alg, len(algs))
 	for _, name := range algs {
@@ -210,7 +210,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, &MalformedError{Reason: fmt.Sprintf("token is %d bytes, over the limit of %d (Config.MaxTokenBytes)", len(token), v.maxLen)}
 	}
 	now := v.now()
-	c, ok := v.cache.get(token, now, v.leeway)
+	c, set, ok := v.cache.get(token, now, v.leeway)
+	if ok && v.resolver != nil {
+		if _, static := v.issuers[c.Issuer]; !static {
+			// Resolved issuers are asked on every request, cached or not: a
+			// tenant the resolver now refuses loses its cached tokens too.
+			current, err := v.keySet(ctx, c.Issuer)
+			if err != nil {
+				return nil, err
+			}
+			ok = current == set
+		}
+	}
 	if !ok {
 		var key *jwks.Key
 		var set *jwks.Set

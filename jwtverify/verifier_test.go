@@ -259,3 +259,32 @@ func TestNewFailsWithoutJWKSURI(t *testing.T) {
 		t.Errorf("New(issuer without jwks_uri) = %v, want ErrUnavailable", err)
 	}
 }
+
+// TestResolverRefusalReachesCachedTokens: once the resolver refuses an
+// issuer, its tokens are refused even when the verified-token cache holds
+// them.
+func TestResolverRefusalReachesCachedTokens(t *testing.T) {
+	a := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}})
+	var trusted atomic.Bool
+	trusted.Store(true)
+	errRemoved := errors.New("tenant removed")
+	v := newVerifier(t, jwtverify.Config{
+		Audiences: []string{"api"},
+		IssuerResolver: func(_ context.Context, iss string) (string, error) {
+			if iss == a.URL && trusted.Load() {
+				return a.JWKSURL, nil
+			}
+			return "", errRemoved
+		},
+	})
+	tok := a.Mint(t, map[string]any{"aud": "api"})
+	for range 2 {
+		if _, err := v.Verify(t.Context(), tok); err != nil {
+			t.Fatalf("Verify(trusted tenant) = %v", err)
+		}
+	}
+	trusted.Store(false)
+	if _, err := v.Verify(t.Context(), tok); !errors.Is(err, jwtverify.ErrIssuer) || !errors.Is(err, errRemoved) {
+		t.Errorf("Verify(cached token of a refused tenant) = %v, want ErrIssuer wrapping the resolver's error", err)
+	}
+}
