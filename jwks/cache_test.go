@@ -580,7 +580,7 @@ func TestLoopWaitsForInFlightFetch(t *testing.T) {
 		go set.Key(t.Context(), "unknown") // an on-demand fetch that outlasts the refresh time
 		synctest.Wait()
 		time.Sleep(2 * time.Minute) // the background refresh falls due meanwhile
-		synctest.Wait()              // a spinning loop would never let the bubble idle
+		synctest.Wait()             // a spinning loop would never let the bubble idle
 		slow.Store(false)
 		close(gate)
 		synctest.Wait()
