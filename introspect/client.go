@@ -136,11 +136,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.auth = auth
 
-	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false)
-	// Hand 3xx answers back instead of failing inside the client: the
-	// redirect is not followed either way, and the status tells the
-	// operator what happened.
-	c.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false) // redirects come back as 3xx, never followed
 
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize

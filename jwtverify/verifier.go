@@ -17,7 +17,7 @@ import (
 // issuers. It is safe for concurrent use. Its background key refresh runs
 // until [Verifier.Close].
 type Verifier struct {
-	issuers   map[string]*issuer
+	issuers   map[string]*jwks.Set // configured issuers and their keys
 	resolver  func(context.Context, string) (string, error)
 	static    *jwks.Cache
 	dynamic   *jwks.Cache
@@ -33,11 +33,6 @@ type Verifier struct {
 	cache     *tokenCache
 }
 
-type issuer struct {
-	name string
-	set  *jwks.Set
-}
-
 // New checks cfg and returns a ready Verifier: it discovers each configured
 // issuer's key set (unless its JWKS URL is given) and fetches it once. ctx
 // bounds only that start-up I/O; key refresh afterwards runs until Close.
@@ -45,7 +40,7 @@ type issuer struct {
 // then not returned and nothing keeps running.
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	v := &Verifier{
-		issuers:  make(map[string]*issuer),
+		issuers:  make(map[string]*jwks.Set),
 		resolver: cfg.IssuerResolver,
 		skipAud:  cfg.InsecureSkipAudienceCheck,
 		strict:   cfg.StrictRFC9068,
@@ -142,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			v.Close()
 			return nil, err
 		}
-		v.issuers[ic.Issuer] = &issuer{name: ic.Issuer, set: set}
+		v.issuers[ic.Issuer] = set
 	}
 
 	size := cfg.CacheSize
@@ -305,8 +300,8 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 // keySet returns the key set of a trusted issuer. Unknown issuers never
 // cause a fetch.
 func (v *Verifier) keySet(ctx context.Context, iss string) (*jwks.Set, error) {
-	if is, ok := v.issuers[iss]; ok {
-		return is.set, nil
+	if set, ok := v.issuers[iss]; ok {
+		return set, nil
 	}
 	if v.resolver == nil {
 		return nil, &IssuerError{Got: iss}

@@ -57,8 +57,9 @@ func IsLoopback(host string) bool {
 
 // Client returns a copy of base (or of a new client with timeout when base is
 // nil) whose redirect policy is safe: when sameHostRedirects is true, redirects
-// stay on the original scheme and host (at most 3); otherwise none is followed.
-// The caller's client is never modified.
+// stay on the original scheme and host (at most 3); otherwise none is
+// followed and the 3xx response itself is returned, for the caller's status
+// check to refuse. The caller's client is never modified.
 func Client(base *http.Client, timeout time.Duration, sameHostRedirects bool) *http.Client {
 	var c http.Client
 	if base != nil {
@@ -69,7 +70,7 @@ func Client(base *http.Client, timeout time.Duration, sameHostRedirects bool) *h
 	}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if !sameHostRedirects {
-			return fmt.Errorf("redirect to %s refused", req.URL.Redacted())
+			return http.ErrUseLastResponse
 		}
 		first := via[0].URL
 		if len(via) > 3 || req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
@@ -112,27 +113,16 @@ func (e *StatusError) Error() string {
 // CheckJSON reports whether the response's Content-Type is a JSON media type
 // (application/json or any application/*+json).
 func CheckJSON(resp *http.Response) error {
-	return CheckMediaType(resp, "application/json")
-}
-
-// CheckMediaType reports whether the response's Content-Type is want or a
-// structured-syntax variant of it (application/x+json for application/json).
-func CheckMediaType(resp *http.Response, want string) error {
 	ct := resp.Header.Get("Content-Type")
-	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil {
-		if mt == want {
-			return nil
-		}
-		if want == "application/json" && strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json") {
-			return nil
-		}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil &&
+		(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
 	}
 	from := "response"
 	if resp.Request != nil && resp.Request.URL != nil {
 		from = resp.Request.URL.Redacted()
 	}
-	return fmt.Errorf("%s has Content-Type %q, want %s", from, Excerpt(ct), want)
+	return fmt.Errorf("%s has Content-Type %q, want application/json", from, Excerpt(ct))
 }
 
 // Excerpt shortens s to a length safe to put in an error message.

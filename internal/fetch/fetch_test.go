@@ -67,8 +67,11 @@ func TestClientRedirects(t *testing.T) {
 	if _, err := c.Get(otherHost.URL); err == nil {
 		t.Error("cross-host redirect followed")
 	}
-	if _, err := Client(nil, time.Second, false).Get(sameHost.URL + "/moved"); err == nil {
-		t.Error("redirect followed by a client that must follow none")
+	resp, err := Client(nil, time.Second, false).Get(sameHost.URL + "/moved")
+	if err != nil || resp.StatusCode != http.StatusFound {
+		t.Errorf("Get(redirecting URL) without redirects = %v, %v; want the 302 itself", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 }
 

@@ -36,7 +36,7 @@ func ScanObject(data []byte, maxMembers int, fn func(name, value []byte) error) 
 		for {
 			s.ws()
 			start := s.pos
-			if !s.str(0) {
+			if !s.str() {
 				return ErrJSON
 			}
 			name, ok := unquote(data[start:s.pos])
@@ -142,7 +142,7 @@ func (s *scanner) value(depth int) bool {
 	}
 	switch c := s.data[s.pos]; {
 	case c == '"':
-		return s.str(depth)
+		return s.str()
 	case c == '{':
 		s.pos++
 		s.ws()
@@ -151,7 +151,7 @@ func (s *scanner) value(depth int) bool {
 		}
 		for {
 			s.ws()
-			if !s.str(depth) {
+			if !s.str() {
 				return false
 			}
 			s.ws()
@@ -199,7 +199,7 @@ func (s *scanner) value(depth int) bool {
 }
 
 // str scans a JSON string, validating escapes and UTF-8.
-func (s *scanner) str(int) bool {
+func (s *scanner) str() bool {
 	if !s.eat('"') {
 		return false
 	}
@@ -396,7 +396,7 @@ func Strings(value []byte, fn func([]byte)) bool {
 	for {
 		s.ws()
 		start := s.pos
-		if !s.str(0) {
+		if !s.str() {
 			return false
 		}
 		v, ok := unquote(value[start:s.pos])
