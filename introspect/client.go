@@ -187,7 +187,7 @@ func (c *Client) Close() {
 // finds the answer in the cache) and returns the claims of its response: the
 // RFC 7662 members scope, client_id, username, token_type, exp, iat, nbf,
 // sub, aud, iss and jti, typed, and the whole response for
-// [jwtverify.Claims.Decode]. The returned Claims is the caller's own copy.
+// [jwtverify.Claims.Decode]. Like every Claims, the result is read-only.
 //
 // A token is accepted only when the response's active member is the JSON
 // boolean true, exp has not passed and nbf has come (both with

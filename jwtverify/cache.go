@@ -2,6 +2,7 @@ package jwtverify
 
 import (
 	"encoding/base64"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ var base64URLStrict = base64.RawURLEncoding.Strict()
 // token never takes the lock. A nil *tokenCache is a disabled cache.
 type tokenCache struct {
 	shards [cacheShards]cacheShard
+	leeway time.Duration
 }
 
 const (
@@ -33,15 +35,25 @@ type cacheShard struct {
 	order *simplelru.LRU[string, *cacheEntry]
 }
 
+// cacheEntry holds two copies of a token's claims: view, which every hit
+// returns and callers must treat as read-only, and pristine, which no caller
+// ever sees and whose slices have their own backing array. A hit whose view
+// no longer equals pristine was modified by a caller, and is a miss: the
+// token is verified afresh into a new entry, so one handler's mutation never
+// reaches the next request that presents the token.
 type cacheEntry struct {
-	claims  *Claims
-	key     *jwks.Key
-	set     *jwks.Set
-	touched atomic.Int64 // unix nanoseconds of the last recency update
+	view     Claims
+	pristine Claims
+	key      *jwks.Key
+	set      *jwks.Set
+	// from and until bound when the token is valid, leeway applied:
+	// computed once, as the full check would compute them on every hit.
+	from, until time.Time
+	touched     atomic.Int64 // unix nanoseconds of the last recency update
 }
 
-func newTokenCache(size int) *tokenCache {
-	c := new(tokenCache)
+func newTokenCache(size int, leeway time.Duration) *tokenCache {
+	c := &tokenCache{leeway: leeway}
 	per := max(size/cacheShards, 1)
 	for i := range c.shards {
 		s := &c.shards[i]
@@ -60,10 +72,11 @@ func (c *tokenCache) shard(token string) *cacheShard {
 	return &c.shards[h%cacheShards]
 }
 
-// get returns a copy of the claims of a verified token whose times are still
-// valid at now and whose key is still published, with the key set that
-// verified it; anything else is a miss (and the full check reports why).
-func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Claims, *jwks.Set, bool) {
+// get returns the shared claims of a verified token whose times are still
+// valid at now, whose key is still published and whose claims no caller has
+// modified, with the key set that verified it; anything else is a miss (and
+// the full check reports why).
+func (c *tokenCache) get(token string, now time.Time) (*Claims, *jwks.Set, bool) {
 	if c == nil {
 		return nil, nil, false
 	}
@@ -73,9 +86,7 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Cl
 		return nil, nil, false
 	}
 	e := v.(*cacheEntry)
-	cl := e.claims
-	if now.After(cl.Expiry.Add(leeway)) || (!cl.NotBefore.IsZero() && now.Add(leeway).Before(cl.NotBefore)) ||
-		(!cl.IssuedAt.IsZero() && now.Add(leeway).Before(cl.IssuedAt)) || !e.set.Contains(e.key) {
+	if now.After(e.until) || now.Before(e.from) || !e.view.same(&e.pristine) || !e.set.Contains(e.key) {
 		s.mu.Lock()
 		s.order.Remove(token)
 		s.mu.Unlock()
@@ -87,20 +98,37 @@ func (c *tokenCache) get(token string, now time.Time, leeway time.Duration) (*Cl
 		s.order.Get(token)
 		s.mu.Unlock()
 	}
-	return cl.clone(), e.set, true
+	return &e.view, e.set, true
 }
 
-func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.Set) {
+// add remembers the claims of a verified token and returns the view that
+// callers share; with the cache off it returns claims itself.
+func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.Set) *Claims {
 	if c == nil {
-		return
+		return claims
 	}
-	e := &cacheEntry{claims: claims, key: key, set: set}
+	e := &cacheEntry{view: *claims, key: key, set: set}
+	e.until = claims.Expiry.Add(c.leeway)
+	e.from = claims.NotBefore // zero when absent, like IssuedAt
+	if claims.IssuedAt.After(e.from) {
+		e.from = claims.IssuedAt
+	}
+	e.from = e.from.Add(-c.leeway)
+	// Clipped, so a caller's append reallocates instead of writing into
+	// the shared array.
+	e.view.Audience = slices.Clip(e.view.Audience)
+	e.view.Scopes = slices.Clip(e.view.Scopes)
+	e.pristine = e.view
+	own := slices.Concat(e.view.Audience, e.view.Scopes)
+	e.pristine.Audience = own[:len(e.view.Audience):len(e.view.Audience)]
+	e.pristine.Scopes = own[len(e.view.Audience):]
 	e.touched.Store(time.Now().UnixNano())
 	s := c.shard(token)
 	s.mu.Lock()
 	s.order.Add(token, e)
 	s.index.Store(token, e)
 	s.mu.Unlock()
+	return &e.view
 }
 
 // len reports the number of entries, for tests.

@@ -11,7 +11,7 @@ import (
 )
 
 func TestTokenCacheIsBounded(t *testing.T) {
-	c := newTokenCache(64)
+	c := newTokenCache(64, time.Minute)
 	cl := &Claims{Expiry: time.Now().Add(time.Hour)}
 	for i := range 1000 {
 		c.add(fmt.Sprintf("header.payload.signature-%d", i), cl, &jwks.Key{}, nil)
@@ -35,7 +35,7 @@ func TestTokenCacheIsBounded(t *testing.T) {
 func TestDisabledCacheIsNil(t *testing.T) {
 	var c *tokenCache // CacheSize < 0
 	c.add("a.b.c", &Claims{}, nil, nil)
-	if _, _, ok := c.get("a.b.c", time.Now(), time.Minute); ok {
+	if _, _, ok := c.get("a.b.c", time.Now()); ok {
 		t.Error("disabled cache returned an entry")
 	}
 }

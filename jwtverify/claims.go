@@ -16,8 +16,13 @@ import (
 // keeps the token's whole JSON payload (or introspection response) so that
 // [Claims.Decode] can read custom claims on demand.
 //
-// A Claims value returned by this module is owned by the caller, but its
-// slices may be shared with a cache: treat Audience and Scopes as read-only.
+// Claims are read-only. A [Verifier] hands the same *Claims to every request
+// that presents the same token, which is what makes a token seen before cost
+// no allocation; call [Claims.Clone] for a copy you may change. A Verifier
+// notices cached claims that were changed and verifies the token afresh
+// rather than return them, so a change cannot leak into a later request, but
+// requests running at that moment may see it (and the race detector reports
+// it).
 type Claims struct {
 	// Issuer is the iss claim.
 	Issuer string
@@ -78,6 +83,32 @@ func (c *Claims) HasAllScopes(scopes ...string) bool {
 // HasAnyScope reports whether at least one of scopes was granted.
 func (c *Claims) HasAnyScope(scopes ...string) bool {
 	return slices.ContainsFunc(scopes, c.HasScope)
+}
+
+// Clone returns a deep copy of c that the caller may modify.
+func (c *Claims) Clone() *Claims {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.Audience = slices.Clone(c.Audience)
+	d.Scopes = slices.Clone(c.Scopes)
+	return &d
+}
+
+// same reports whether c and d hold the same claims, for d a copy of c: as
+// copies share their strings' bytes, a string is unchanged when its pointer
+// and length are (a caller's new string never shares them). raw is not
+// compared: nothing writes to it and no caller can reach it.
+func (c *Claims) same(d *Claims) bool {
+	return identical(c.Issuer, d.Issuer) && identical(c.Subject, d.Subject) && identical(c.ID, d.ID) &&
+		identical(c.ClientID, d.ClientID) && identical(c.Username, d.Username) && identical(c.TokenType, d.TokenType) &&
+		c.Expiry == d.Expiry && c.NotBefore == d.NotBefore && c.IssuedAt == d.IssuedAt &&
+		slices.EqualFunc(c.Audience, d.Audience, identical) && slices.EqualFunc(c.Scopes, d.Scopes, identical)
+}
+
+func identical(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }
 
 // ParseClaims reads the registered claims of a JSON object (a JWT payload or

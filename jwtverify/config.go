@@ -80,14 +80,15 @@ type Config struct {
 	// Validators are custom checks run, in order, after every built-in
 	// check passed, on every Verify (cached tokens included). A non-nil
 	// error rejects the token as invalid_token; wrap [ErrUnavailable] to
-	// answer 503 instead. They must be safe for concurrent use.
+	// answer 503 instead. They must be safe for concurrent use and must not
+	// modify c.
 	Validators []func(ctx context.Context, c *Claims) error
 
 	// CacheSize bounds the cache of verified tokens, which lets a token
 	// seen before skip parsing and signature checking (its times are still
 	// checked on every hit, and an entry dies with the key that verified
-	// it). If zero, 4096 entries are kept: about 2.5 KiB each for a 1 KiB
-	// token, token included, so 10 MiB at most; a negative value turns
+	// it). If zero, 4096 entries are kept: about 3 KiB each for a 1 KiB
+	// token, token included, so 12 MiB at most; a negative value turns
 	// the cache off.
 	CacheSize int
 

@@ -15,7 +15,8 @@ func ContextWithClaims(ctx context.Context, c *Claims) context.Context {
 
 // ClaimsFromContext returns the claims that [ContextWithClaims] put on ctx,
 // and whether there were any (false, for example, on a route with optional
-// authentication when no token was sent).
+// authentication when no token was sent). The claims are read-only; see
+// [Claims].
 func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 	c, ok := ctx.Value(claimsKey{}).(*Claims)
 	return c, ok && c != nil

@@ -145,7 +145,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		size = DefaultCacheSize
 	}
 	if size > 0 {
-		v.cache = newTokenCache(size)
+		v.cache = newTokenCache(size, v.leeway)
 	}
 	return v, nil
 }
@@ -198,6 +198,9 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, err
 // (sender-constrained tokens: DPoP, mTLS), nor revocation: use introspection
 // for that.
 //
+// The returned Claims is read-only: every request that presents the same
+// token gets the same *Claims from the cache (see [Claims]).
+//
 // Errors match [ErrInvalidToken] (with a finer sentinel such as [ErrExpired])
 // or [ErrUnavailable] when the issuer's keys cannot be had.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
@@ -205,7 +208,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		return nil, &MalformedError{Reason: fmt.Sprintf("token is %d bytes, over the limit of %d (Config.MaxTokenBytes)", len(token), v.maxLen)}
 	}
 	now := v.now()
-	c, set, ok := v.cache.get(token, now, v.leeway)
+	c, set, ok := v.cache.get(token, now)
 	if ok && v.resolver != nil {
 		if _, static := v.issuers[c.Issuer]; !static {
 			// Resolved issuers are asked on every request, cached or not: a
@@ -225,8 +228,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.cache.add(token, c, key, set)
-		c = c.clone()
+		c = v.cache.add(token, c, key, set)
 	}
 	for _, f := range v.valids {
 		if err := f(ctx, c); err != nil {
@@ -234,12 +236,6 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		}
 	}
 	return c, nil
-}
-
-// clone returns a copy that a caller may modify without touching the cache.
-func (c *Claims) clone() *Claims {
-	d := *c
-	return &d
 }
 
 type header struct {

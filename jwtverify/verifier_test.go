@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -78,6 +79,100 @@ func TestClaimsTyped(t *testing.T) {
 	c3, _ := v.Verify(t.Context(), tok)
 	if c3.Subject != "alice" {
 		t.Errorf("cached Subject = %q after caller edit, want alice", c3.Subject)
+	}
+}
+
+// TestCachedClaimsEditedByCaller changes each exported field of the shared
+// Claims that a cache hit returns, and checks that the next request with the
+// same token gets the claims the token holds, not the edit. A field this test
+// cannot change (a new kind) fails it, so that Claims.same learns about it.
+func TestCachedClaimsEditedByCaller(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}, Now: clock})
+	v := newVerifier(t, jwtverify.Config{Issuer: iss.URL, Audiences: []string{"api"}, Now: clock})
+	tok := iss.Mint(t, map[string]any{
+		"aud": []string{"api", "other"}, "sub": "alice", "client_id": "c1", "jti": "j1", "nbf": now.Unix() - 5,
+		"scope": "orders:read orders:write", "username": "al", "token_type": "Bearer",
+	})
+	verify := func() *jwtverify.Claims {
+		t.Helper()
+		c, err := v.Verify(t.Context(), tok)
+		if err != nil {
+			t.Fatalf("Verify = %v", err)
+		}
+		return c
+	}
+	want := verify().Clone()
+	if a, b := verify(), verify(); a != b {
+		t.Fatalf("two hits returned different *Claims; the cache should share one")
+	}
+	edits := map[string]func(c *jwtverify.Claims){
+		"append a scope":  func(c *jwtverify.Claims) { c.Scopes = append(c.Scopes, "admin") },
+		"drop a scope":    func(c *jwtverify.Claims) { c.Scopes = c.Scopes[:1] },
+		"replace the aud": func(c *jwtverify.Claims) { c.Audience = []string{"api"} },
+	}
+	typ := reflect.TypeFor[jwtverify.Claims]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		edits["field "+f.Name] = func(c *jwtverify.Claims) {
+			fv := reflect.ValueOf(c).Elem().Field(i)
+			switch x := fv.Interface().(type) {
+			case string:
+				fv.SetString(x + "-edited")
+			case time.Time:
+				fv.Set(reflect.ValueOf(x.Add(time.Hour)))
+			case []string:
+				x[0] += "-edited" // in place, in the shared backing array
+			default:
+				t.Fatalf("field %s has type %T, which this test cannot edit; teach it and Claims.same", f.Name, x)
+			}
+		}
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			edited := verify()
+			edit(edited)
+			got := verify()
+			if got == edited || !reflect.DeepEqual(got, want) {
+				t.Errorf("after the edit, Verify = %+v, want a fresh %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestCachedVerifyAllocatesNothing pins the promise of the cached path: a
+// token seen before costs no allocation (Validators aside).
+func TestCachedVerifyAllocatesNothing(t *testing.T) {
+	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"RS256"}})
+	v := newVerifier(t, jwtverify.Config{Issuer: iss.URL, Audiences: []string{"api"}})
+	tok := iss.Mint(t, map[string]any{"aud": "api", "scope": "a b"})
+	ctx := t.Context()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := v.Verify(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("cached Verify allocates %v times, want 0", allocs)
+	}
+}
+
+func TestClaimsClone(t *testing.T) {
+	c := &jwtverify.Claims{Subject: "alice", Audience: []string{"api"}, Scopes: []string{"a", "b"}}
+	d := c.Clone()
+	d.Subject, d.Audience[0], d.Scopes[1] = "bob", "other", "admin"
+	if c.Subject != "alice" || c.Audience[0] != "api" || c.Scopes[1] != "b" {
+		t.Errorf("editing the clone changed the original: %+v", c)
+	}
+	if (*jwtverify.Claims)(nil).Clone() != nil {
+		t.Error("nil.Clone() != nil")
 	}
 }
 
