@@ -26,7 +26,9 @@
 //
 // Tokens seen before are answered from a bounded cache of verified tokens,
 // keyed by the exact token: each hit re-checks exp, nbf and iat against the
-// current time and that the verifying key is still published.
+// current time and that the verifying key is still published. Every request
+// presenting the token shares one *[Claims], so claims are read-only
+// ([Claims.Clone] gives a copy to change).
 //
 // Handlers read the claims that middleware stored with [ClaimsFromContext];
 // custom claims are decoded on demand with [Claims.Decode].

@@ -63,6 +63,25 @@ func ExampleClaims_Decode() {
 	// Output: tenant-7 [admin]
 }
 
+// Claims from a Verifier are shared by every request with the same token;
+// Clone them before changing anything.
+func ExampleClaims_Clone() {
+	ctx := context.Background()
+	issuer, _ := jwttest.NewIssuer(jwttest.Options{})
+	defer issuer.Close()
+	v, _ := jwtverify.New(ctx, jwtverify.Config{Issuer: issuer.URL, Audiences: []string{"api"}})
+	defer v.Close()
+
+	token, _ := issuer.Sign(jwttest.Token{Claims: map[string]any{"aud": "api", "scope": "orders:read"}})
+	shared, _ := v.Verify(ctx, token)
+	mine := shared.Clone()
+	mine.Scopes = append(mine.Scopes, "orders:audit")
+
+	again, _ := v.Verify(ctx, token)
+	fmt.Println(mine.Scopes, again.Scopes, again == shared)
+	// Output: [orders:read orders:audit] [orders:read] true
+}
+
 func ExampleConfig_validators() {
 	ctx := context.Background()
 	issuer, _ := jwttest.NewIssuer(jwttest.Options{})
