@@ -29,8 +29,8 @@
 // # Token extraction
 //
 // The token comes from exactly one Authorization header of the form
-// "Bearer <b64token>": the scheme in any case, one space, and the RFC 6750
-// token syntax. A form body, a query parameter and a cookie are further
+// "Bearer <b64token>": the scheme in any case, one or more spaces, and the
+// RFC 6750 token syntax. A form body, a query parameter and a cookie are further
 // sources, each off by default ([Config]). A request that sends the token
 // in more than one way, or more than one Authorization header, is malformed.
 //

@@ -83,9 +83,9 @@ func (g *Guard) token(r *http.Request) (string, error) {
 	return "", errTwoWays
 }
 
-// bearer parses one Authorization header value: "Bearer" (any case), exactly
-// one space, and a b64token (RFC 6750 §2.1). A value of another scheme is
-// errUnsupportedScheme.
+// bearer parses one Authorization header value: "Bearer" (any case), one or
+// more spaces, and a b64token (RFC 6750 §2.1: "Bearer" 1*SP b64token). A
+// value of another scheme is errUnsupportedScheme.
 func (g *Guard) bearer(h string) (string, error) {
 	const scheme = "Bearer"
 	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) ||
@@ -95,11 +95,11 @@ func (g *Guard) bearer(h string) (string, error) {
 	if len(h) > g.maxHeader {
 		return "", errTooLong
 	}
-	rest := h[len(scheme):]
-	if len(rest) < 2 || rest[0] != ' ' || !isB64Token(rest[1:]) {
-		return "", errBearerSyntax
+	tok := strings.TrimLeft(h[len(scheme):], " ")
+	if len(tok) == len(h)-len(scheme) || !isB64Token(tok) {
+		return "", errBearerSyntax // no space, no token, or not a b64token
 	}
-	return rest[1:], nil
+	return tok, nil
 }
 
 // param checks the values of a token parameter or cookie: none, or exactly one
