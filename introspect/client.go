@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -238,10 +237,7 @@ func (c *Client) accept(ctx context.Context, r *result, now time.Time) (*jwtveri
 		}
 		return nil, err
 	}
-	cl := *r.claims
-	cl.Audience = slices.Clone(cl.Audience)
-	cl.Scopes = slices.Clone(cl.Scopes)
-	return &cl, nil
+	return r.claims.Clone(), nil
 }
 
 func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {

@@ -42,13 +42,11 @@ type cacheShard struct {
 // token is verified afresh into a new entry, so one handler's mutation never
 // reaches the next request that presents the token.
 type cacheEntry struct {
-	view     Claims
-	pristine Claims
-	key      *jwks.Key
-	set      *jwks.Set
-	// from and until bound when the token is valid, leeway applied:
-	// computed once, as the full check would compute them on every hit.
-	from, until time.Time
+	view        Claims
+	pristine    Claims
+	key         *jwks.Key
+	set         *jwks.Set
+	from, until time.Time    // Claims.validity, computed once
 	touched     atomic.Int64 // unix nanoseconds of the last recency update
 }
 
@@ -103,17 +101,12 @@ func (c *tokenCache) get(token string, now time.Time) (*Claims, *jwks.Set, bool)
 
 // add remembers the claims of a verified token and returns the view that
 // callers share; with the cache off it returns claims itself.
-func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.Set) *Claims {
+func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.Set, now time.Time) *Claims {
 	if c == nil {
 		return claims
 	}
 	e := &cacheEntry{view: *claims, key: key, set: set}
-	e.until = claims.Expiry.Add(c.leeway)
-	e.from = claims.NotBefore // zero when absent, like IssuedAt
-	if claims.IssuedAt.After(e.from) {
-		e.from = claims.IssuedAt
-	}
-	e.from = e.from.Add(-c.leeway)
+	e.from, e.until = claims.validity(c.leeway)
 	// Clipped, so a caller's append reallocates instead of writing into
 	// the shared array.
 	e.view.Audience = slices.Clip(e.view.Audience)
@@ -122,7 +115,7 @@ func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.
 	own := slices.Concat(e.view.Audience, e.view.Scopes)
 	e.pristine.Audience = own[:len(e.view.Audience):len(e.view.Audience)]
 	e.pristine.Scopes = own[len(e.view.Audience):]
-	e.touched.Store(time.Now().UnixNano())
+	e.touched.Store(now.UnixNano()) // the clock get compares with
 	s := c.shard(token)
 	s.mu.Lock()
 	s.order.Add(token, e)

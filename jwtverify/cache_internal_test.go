@@ -8,13 +8,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 
 func TestTokenCacheIsBounded(t *testing.T) {
 	c := newTokenCache(64, time.Minute)
 	cl := &Claims{Expiry: time.Now().Add(time.Hour)}
 	for i := range 1000 {
-		c.add(fmt.Sprintf("header.payload.signature-%d", i), cl, &jwks.Key{}, nil)
+		c.add(fmt.Sprintf("header.payload.signature-%d", i), cl, &jwks.Key{}, nil, time.Now())
 	}
 	n := c.len()
 	indexed := 0
@@ -32,9 +33,48 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestCacheRecencyFollowsTheVerifierClock: a hit refreshes its entry's
+// recency on the clock that get compares with (Config.Now), so it protects the
+// entry from eviction even when that clock is far from the wall clock.
+func TestCacheRecencyFollowsTheVerifierClock(t *testing.T) {
+	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}})
+	keys := jwks.New(jwks.Config{})
+	defer keys.Close()
+	set, err := keys.Set(t.Context(), iss.JWKSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := set.Key(t.Context(), iss.KeyID("ES256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTokenCache(2*cacheShards, time.Minute) // two entries per shard
+	var same []string                              // three tokens of one shard
+	for i := 0; len(same) < 3; i++ {
+		tok := fmt.Sprintf("header.payload.signature-%d", i)
+		if len(same) == 0 || c.shard(tok) == c.shard(same[0]) {
+			same = append(same, tok)
+		}
+	}
+	now := time.Unix(1_000_000_000, 0) // 2001: far from the wall clock
+	cl := &Claims{Expiry: now.Add(time.Hour)}
+	c.add(same[0], cl, key[0], set, now)
+	c.add(same[1], cl, key[0], set, now)
+	if _, _, ok := c.get(same[0], now.Add(2*time.Second)); !ok {
+		t.Fatal("fresh entry missed")
+	}
+	c.add(same[2], cl, key[0], set, now.Add(2*time.Second)) // evicts the least recently used
+	if _, _, ok := c.get(same[0], now.Add(3*time.Second)); !ok {
+		t.Error("entry hit a moment ago was evicted; want the other one evicted")
+	}
+	if _, _, ok := c.get(same[1], now.Add(3*time.Second)); ok {
+		t.Error("least recently used entry survived")
+	}
+}
+
 func TestDisabledCacheIsNil(t *testing.T) {
 	var c *tokenCache // CacheSize < 0
-	c.add("a.b.c", &Claims{}, nil, nil)
+	c.add("a.b.c", &Claims{}, nil, nil, time.Now())
 	if _, _, ok := c.get("a.b.c", time.Now()); ok {
 		t.Error("disabled cache returned an entry")
 	}

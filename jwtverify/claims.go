@@ -85,6 +85,16 @@ func (c *Claims) HasAnyScope(scopes ...string) bool {
 	return slices.ContainsFunc(scopes, c.HasScope)
 }
 
+// validity returns when c's time claims accept it, leeway applied: from the
+// later of nbf and iat (either may be absent, a zero time) until exp.
+func (c *Claims) validity(leeway time.Duration) (from, until time.Time) {
+	from = c.NotBefore
+	if c.IssuedAt.After(from) {
+		from = c.IssuedAt
+	}
+	return from.Add(-leeway), c.Expiry.Add(leeway)
+}
+
 // Clone returns a deep copy of c that the caller may modify.
 func (c *Claims) Clone() *Claims {
 	if c == nil {

@@ -228,7 +228,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		c = v.cache.add(token, c, key, set)
+		c = v.cache.add(token, c, key, set, now)
 	}
 	for _, f := range v.valids {
 		if err := f(ctx, c); err != nil {
@@ -429,14 +429,15 @@ func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {
 	if c.Expiry.IsZero() {
 		return &MissingClaimError{Claim: "exp"}
 	}
-	if now.After(c.Expiry.Add(v.leeway)) {
+	from, until := c.validity(v.leeway)
+	if now.After(until) {
 		return &ExpiredError{Expiry: c.Expiry}
 	}
-	if !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore) {
+	if now.Before(from) {
+		if c.IssuedAt.After(c.NotBefore) {
+			return &NotYetValidError{Claim: "iat", Time: c.IssuedAt}
+		}
 		return &NotYetValidError{Claim: "nbf", Time: c.NotBefore}
-	}
-	if !c.IssuedAt.IsZero() && now.Add(v.leeway).Before(c.IssuedAt) {
-		return &NotYetValidError{Claim: "iat", Time: c.IssuedAt}
 	}
 	if !v.skipAud {
 		if len(c.Audience) == 0 {

@@ -182,13 +182,18 @@ func TestCachedTokenRecheckedOnEveryHit(t *testing.T) {
 	clock := func() time.Time { return time.Unix(now.Load(), 0) }
 	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}, Now: clock})
 	v := newVerifier(t, jwtverify.Config{Issuer: iss.URL, Audiences: []string{"api"}, Now: clock, Leeway: time.Second})
-	tok := iss.Mint(t, map[string]any{"aud": "api", "exp": now.Load() + 60})
+	tok := iss.Mint(t, map[string]any{"aud": "api", "exp": now.Load() + 60, "nbf": now.Load()})
 	for range 3 {
 		if _, err := v.Verify(t.Context(), tok); err != nil {
 			t.Fatalf("Verify(fresh) = %v", err)
 		}
 	}
-	now.Add(62)
+	now.Add(-5) // the clock steps back before nbf
+	var early *jwtverify.NotYetValidError
+	if _, err := v.Verify(t.Context(), tok); !errors.As(err, &early) || early.Claim != "nbf" {
+		t.Errorf("Verify(cached, now before nbf) = %v, want *NotYetValidError for nbf", err)
+	}
+	now.Add(5 + 62)
 	var exp *jwtverify.ExpiredError
 	if _, err := v.Verify(t.Context(), tok); !errors.As(err, &exp) {
 		t.Errorf("Verify(cached, now past exp) = %v, want *ExpiredError", err)
