@@ -92,10 +92,10 @@ func (g *Guard) bearer(h string) (string, error) {
 		(len(h) > len(scheme) && isTchar(rune(h[len(scheme)]))) {
 		return "", errUnsupportedScheme // "Basic …", "", "BearerX …"
 	}
-	if len(h) > g.maxHeader {
+	tok := strings.TrimLeft(h[len(scheme):], " ")
+	if len(tok) > g.maxToken {
 		return "", errTooLong
 	}
-	tok := strings.TrimLeft(h[len(scheme):], " ")
 	if len(tok) == len(h)-len(scheme) || !isB64Token(tok) {
 		return "", errBearerSyntax // no space, no token, or not a b64token
 	}

@@ -51,3 +51,19 @@ func BenchmarkIsB64Token(b *testing.B) {
 		}
 	}
 }
+
+// TestBearerLimitIsOnTheToken: MaxTokenBytes bounds the token, however many
+// spaces separate it from the scheme.
+func TestBearerLimitIsOnTheToken(t *testing.T) {
+	g := newGuard(Config{MaxTokenBytes: 16})
+	for h, want := range map[string]error{
+		"Bearer " + strings.Repeat("a", 16):    nil,
+		"Bearer    " + strings.Repeat("a", 16): nil,
+		"Bearer " + strings.Repeat("a", 17):    errTooLong,
+		"Bearer" + strings.Repeat(" ", 40):     errBearerSyntax,
+	} {
+		if _, err := g.bearer(h); err != want {
+			t.Errorf("bearer(%q) = %v, want %v", h, err, want)
+		}
+	}
+}

@@ -126,7 +126,6 @@ type Guard struct {
 	query         bool
 	cookie        string
 	maxToken      int
-	maxHeader     int
 	onError       func(http.ResponseWriter, *http.Request, Rejection)
 	log           *slog.Logger
 	authenticated func(context.Context, *jwtverify.Claims)
@@ -185,7 +184,6 @@ func newGuard(cfg Config) *Guard {
 	if g.maxToken == 0 {
 		g.maxToken = jwtverify.DefaultMaxTokenBytes
 	}
-	g.maxHeader = len("Bearer ") + g.maxToken
 	if g.cookie != "" && strings.IndexFunc(g.cookie, func(r rune) bool { return !isTchar(r) }) >= 0 {
 		panic("middleware: Config.CookieName is not a valid cookie name")
 	}
