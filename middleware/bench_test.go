@@ -5,16 +5,24 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/gin-gonic/gin"
+	echo4 "github.com/labstack/echo/v4"
+	echo5 "github.com/labstack/echo/v5"
+
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 	"github.com/tokenguard/tokenguard/middleware"
+	"github.com/tokenguard/tokenguard/middleware/echo5guard"
+	"github.com/tokenguard/tokenguard/middleware/echoguard"
+	"github.com/tokenguard/tokenguard/middleware/ginguard"
 )
 
-// BenchmarkNetHTTP times a request with a valid token through the middleware
-// beside its parts: verify is the bare Verifier on the same token (the
-// verified-token cache on, as by default), router the same mux without the
-// middleware. middleware - verify - router is the middleware's own cost.
-func BenchmarkNetHTTP(b *testing.B) {
+// BenchmarkMiddleware times a request with a valid token through each
+// framework's middleware beside its parts: path=verify is the bare Verifier on
+// the same token (the verified-token cache on, as by default), path=router the
+// same router without the middleware. For each framework, middleware - verify
+// - router is the middleware's own cost; benchstat -col /path lines them up.
+func BenchmarkMiddleware(b *testing.B) {
 	iss := jwttest.Start(b, jwttest.Options{})
 	v, err := jwtverify.New(b.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{audience}})
 	if err != nil {
@@ -22,13 +30,10 @@ func BenchmarkNetHTTP(b *testing.B) {
 	}
 	b.Cleanup(v.Close)
 	tok := iss.Mint(b, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read"})
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /me", func(http.ResponseWriter, *http.Request) {})
 	req := httptest.NewRequest(http.MethodGet, "/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 
-	b.Run("verify", func(b *testing.B) {
+	b.Run("path=verify", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := v.Verify(req.Context(), tok); err != nil {
@@ -36,18 +41,61 @@ func BenchmarkNetHTTP(b *testing.B) {
 			}
 		}
 	})
-	run := func(name string, h http.Handler) {
-		b.Run(name, func(b *testing.B) {
-			w := httptest.NewRecorder()
-			b.ReportAllocs()
-			for b.Loop() {
-				h.ServeHTTP(w, req)
+	gin.SetMode(gin.TestMode)
+	for _, fw := range []struct {
+		name string
+		// router returns a router serving GET /me, behind v's middleware
+		// when guarded.
+		router func(guarded bool) http.Handler
+	}{
+		{"nethttp", func(guarded bool) http.Handler {
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /me", func(http.ResponseWriter, *http.Request) {})
+			if guarded {
+				return middleware.New(v)(mux)
 			}
-			if w.Code != http.StatusOK {
-				b.Fatalf("status %d", w.Code)
+			return mux
+		}},
+		{"gin", func(guarded bool) http.Handler {
+			r := gin.New()
+			if guarded {
+				r.Use(ginguard.New(v))
 			}
-		})
+			r.GET("/me", func(*gin.Context) {})
+			return r
+		}},
+		{"echo-v4", func(guarded bool) http.Handler {
+			e := echo4.New()
+			if guarded {
+				e.Use(echoguard.New(v))
+			}
+			e.GET("/me", func(echo4.Context) error { return nil })
+			return e
+		}},
+		{"echo-v5", func(guarded bool) http.Handler {
+			e := echo5.New()
+			if guarded {
+				e.Use(echo5guard.New(v))
+			}
+			e.GET("/me", func(*echo5.Context) error { return nil })
+			return e
+		}},
+	} {
+		for _, p := range []struct {
+			name    string
+			guarded bool
+		}{{"router", false}, {"middleware", true}} {
+			h := fw.router(p.guarded)
+			b.Run("framework="+fw.name+"/path="+p.name, func(b *testing.B) {
+				w := httptest.NewRecorder()
+				b.ReportAllocs()
+				for b.Loop() {
+					h.ServeHTTP(w, req)
+				}
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			})
+		}
 	}
-	run("router", mux)
-	run("middleware", middleware.New(v)(mux))
 }
