@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,7 +285,17 @@ func TestClient_ConcurrentUse(t *testing.T) {
 				cancel()
 			}
 			claims, err := c.Authenticate(ctx, fmt.Sprint("good-", i%10))
+			switch {
+			case i%7 == 0: // cancelled: a cache hit may still answer
+			case i%10 >= 8 && !errors.Is(err, introspect.ErrInactive):
+				t.Errorf("caller %d: Authenticate(unknown token) = %v, want ErrInactive", i, err)
+			case i%10 < 8 && err != nil:
+				t.Errorf("caller %d: Authenticate(active token) = %v", i, err)
+			}
 			if err == nil {
+				if slices.Contains(claims.Scopes, "mine") {
+					t.Errorf("caller %d got scopes another caller added: %v", i, claims.Scopes)
+				}
 				claims.Scopes = append(claims.Scopes, "mine")
 			}
 		})
