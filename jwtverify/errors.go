@@ -20,6 +20,13 @@ var (
 	// ErrUnavailable is the category of failures to reach a key source or an
 	// introspection endpoint.
 	ErrUnavailable = errors.New("jwtverify: token could not be checked: key source unavailable")
+	// ErrConfig is the category of configuration mistakes that a
+	// constructor (this package's [New], and those of the packages built on
+	// it) reports: a missing or contradictory setting, a URL that may not be
+	// fetched, or issuer metadata that names another issuer. Retrying does
+	// not help; the configuration (or the authorization server's metadata)
+	// must change.
+	ErrConfig = errors.New("jwtverify: invalid configuration")
 
 	// ErrMalformed reports a token that is not a well-formed compact JWS with
 	// well-formed JSON header and claims.
