@@ -131,8 +131,10 @@ type Config struct {
 	// flood of bad tokens does not become a flood of calls. If zero, 30s
 	// is used; a negative value keeps none.
 	InactiveCacheTTL time.Duration
-	// CacheSize bounds the number of cached results (the least recently
-	// used go first). Entries are keyed by the SHA-256 of the token, never
+	// CacheSize is the most results the cache keeps, exactly (the least
+	// recently used go first; from 128 entries on, the cache is split for
+	// parallel requests into up to 16 parts of at least 64 entries, each
+	// its own LRU). Entries are keyed by the SHA-256 of the token, never
 	// the token itself. If zero, 10000 is used; a negative value turns the
 	// cache off.
 	CacheSize int
