@@ -15,6 +15,7 @@ import (
 type result struct {
 	claims   *jwtverify.Claims // nil when inactive
 	inactive *InactiveError
+	kind     *kindError // set when the active token is no access token
 }
 
 // tokenKey is the SHA-256 of a token: the cache and the in-flight map never
