@@ -51,16 +51,16 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 // assertionLifetime is the time from iat to exp of a client assertion.
 const assertionLifetime = time.Minute
 
-// credentialFields lists the credential fields of cfg, with whether each is
-// set, for the check that a method uses every field that is set.
-func credentialFields(cfg *Config) []struct {
+// credentialField is a credential field of Config and whether it is set.
+type credentialField struct {
 	name string
 	set  bool
-} {
-	return []struct {
-		name string
-		set  bool
-	}{
+}
+
+// credentialFields lists the credential fields of cfg, for the check that a
+// method uses every field that is set.
+func credentialFields(cfg *Config) []credentialField {
+	return []credentialField{
 		{"ClientID", cfg.ClientID != ""},
 		{"ClientSecret", cfg.ClientSecret != ""},
 		{"PrivateKey", cfg.PrivateKey != nil},
