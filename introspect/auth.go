@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"math/big"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
@@ -37,24 +39,64 @@ type clientAuth struct {
 	secret   secret // client_secret form field (post)
 
 	// private_key_jwt
-	key        crypto.Signer
-	alg        *jose.Alg
-	headerB64  string // encoded JOSE header of every assertion
-	audience   string
-	size       int // ECDSA: byte length of r and s
-	assertLife time.Duration
+	key       crypto.Signer
+	alg       *jose.Alg
+	headerB64 string // encoded JOSE header of every assertion
+	audience  string
+	size      int // ECDSA: byte length of r and s
 }
 
 const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-func newClientAuth(cfg *Config, assertionAudience string) (*clientAuth, error) {
+// assertionLifetime is the time from iat to exp of a client assertion.
+const assertionLifetime = time.Minute
+
+// credentialField is a credential field of Config and whether it is set.
+type credentialField struct {
+	name string
+	set  bool
+}
+
+// credentialFields lists the credential fields of cfg, for the check that a
+// method uses every field that is set.
+func credentialFields(cfg *Config) []credentialField {
+	return []credentialField{
+		{"ClientID", cfg.ClientID != ""},
+		{"ClientSecret", cfg.ClientSecret != ""},
+		{"PrivateKey", cfg.PrivateKey != nil},
+		{"KeyID", cfg.KeyID != ""},
+		{"SigningAlgorithm", cfg.SigningAlgorithm != ""},
+		{"AssertionAudience", cfg.AssertionAudience != ""},
+		{"BearerToken", cfg.BearerToken != ""},
+	}
+}
+
+// methodFields are the credential fields each method uses.
+var methodFields = map[AuthMethod][]string{
+	AuthClientSecretBasic: {"ClientID", "ClientSecret"},
+	AuthClientSecretPost:  {"ClientID", "ClientSecret"},
+	AuthPrivateKeyJWT:     {"ClientID", "PrivateKey", "KeyID", "SigningAlgorithm", "AssertionAudience"},
+	AuthBearer:            {"BearerToken"},
+	AuthNone:              {},
+}
+
+func newClientAuth(cfg *Config) (*clientAuth, error) {
 	a := &clientAuth{method: cfg.AuthMethod, clientID: cfg.ClientID}
 	if a.method == "" {
 		a.method = AuthClientSecretBasic
 	}
+	uses, ok := methodFields[a.method]
+	if !ok {
+		return nil, fmt.Errorf("%w: Config.AuthMethod %s is not supported (use client_secret_basic, client_secret_post, private_key_jwt, bearer or none)", errConfig, quote(string(cfg.AuthMethod)))
+	}
+	for _, f := range credentialFields(cfg) {
+		if f.set && !slices.Contains(uses, f.name) {
+			return nil, fmt.Errorf("%w: Config.%s is set but AuthMethod %s does not use it (it uses %s)", errConfig, f.name, a.method, usesText(uses))
+		}
+	}
 	needID := func() error {
 		if cfg.ClientID == "" {
-			return fmt.Errorf("introspect: Config.ClientID is required with %s", a.method)
+			return fmt.Errorf("%w: Config.ClientID is required with %s", errConfig, a.method)
 		}
 		return nil
 	}
@@ -64,7 +106,7 @@ func newClientAuth(cfg *Config, assertionAudience string) (*clientAuth, error) {
 			return nil, err
 		}
 		if cfg.ClientSecret == "" {
-			return nil, fmt.Errorf("introspect: Config.ClientSecret is required with %s", a.method)
+			return nil, fmt.Errorf("%w: Config.ClientSecret is required with %s", errConfig, a.method)
 		}
 		if a.method == AuthClientSecretBasic {
 			// RFC 6749 §2.3.1: both parts are form-encoded before Basic.
@@ -75,7 +117,7 @@ func newClientAuth(cfg *Config, assertionAudience string) (*clientAuth, error) {
 		}
 	case AuthBearer:
 		if cfg.BearerToken == "" {
-			return nil, errors.New("introspect: Config.BearerToken is required with bearer")
+			return nil, fmt.Errorf("%w: Config.BearerToken is required with bearer", errConfig)
 		}
 		a.header = secret("Bearer " + cfg.BearerToken)
 	case AuthPrivateKeyJWT:
@@ -83,41 +125,49 @@ func newClientAuth(cfg *Config, assertionAudience string) (*clientAuth, error) {
 			return nil, err
 		}
 		if cfg.PrivateKey == nil {
-			return nil, errors.New("introspect: Config.PrivateKey is required with private_key_jwt")
+			return nil, fmt.Errorf("%w: Config.PrivateKey is required with private_key_jwt", errConfig)
 		}
-		if err := a.prepareAssertion(cfg, assertionAudience); err != nil {
+		if err := a.prepareAssertion(cfg); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("introspect: Config.AuthMethod %q is not supported (use client_secret_basic, client_secret_post, private_key_jwt or bearer)", cfg.AuthMethod)
-	}
-	if a.method != AuthClientSecretBasic && a.method != AuthClientSecretPost && cfg.ClientSecret != "" {
-		return nil, fmt.Errorf("introspect: Config.ClientSecret is set but AuthMethod is %s, which does not use it", a.method)
 	}
 	return a, nil
 }
 
-func (a *clientAuth) prepareAssertion(cfg *Config, audience string) error {
+// usesText lists fields for an error message.
+func usesText(fields []string) string {
+	if len(fields) == 0 {
+		return "no credential"
+	}
+	return "only Config." + strings.Join(fields, ", Config.")
+}
+
+func (a *clientAuth) prepareAssertion(cfg *Config) error {
+	audience := cfg.AssertionAudience
+	if audience == "" {
+		audience = cfg.Issuer
+	}
+	if audience == "" {
+		return fmt.Errorf("%w: private_key_jwt needs the audience of its client assertions: set Config.Issuer "+
+			"(the authorization server's issuer identifier, the audience by default) or Config.AssertionAudience", errConfig)
+	}
 	pub := cfg.PrivateKey.Public()
 	name := cfg.SigningAlgorithm
 	if name == "" {
 		name = defaultAlgorithm(pub)
 		if name == "" {
-			return fmt.Errorf("introspect: Config.PrivateKey has an unsupported public key type %T", pub)
+			return fmt.Errorf("%w: Config.PrivateKey has an unsupported public key type %T", errConfig, pub)
 		}
 	}
 	alg, ok := jose.Lookup(name)
 	if !ok {
-		return fmt.Errorf("introspect: Config.SigningAlgorithm %q is not supported (supported: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)", name)
+		return fmt.Errorf("%w: Config.SigningAlgorithm %s is not supported (supported: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA)", errConfig, quote(name))
 	}
 	if !alg.Fits(pub) {
-		return fmt.Errorf("introspect: Config.PrivateKey (%T) does not fit Config.SigningAlgorithm %s", pub, name)
+		return fmt.Errorf("%w: Config.PrivateKey (%T) does not fit Config.SigningAlgorithm %s", errConfig, cfg.PrivateKey, name)
 	}
 	if k, ok := pub.(*ecdsa.PublicKey); ok {
 		a.size = (k.Curve.Params().BitSize + 7) / 8
-	}
-	if audience == "" {
-		return errors.New("introspect: no audience for client assertions (set Config.AssertionAudience)")
 	}
 	h := map[string]string{"alg": alg.Name, "typ": "JWT"}
 	if cfg.KeyID != "" {
@@ -129,7 +179,6 @@ func (a *clientAuth) prepareAssertion(cfg *Config, audience string) error {
 	}
 	a.key, a.alg, a.audience = cfg.PrivateKey, alg, audience
 	a.headerB64 = base64.RawURLEncoding.EncodeToString(hb)
-	a.assertLife = DefaultAssertionLifetime
 	return nil
 }
 
@@ -188,7 +237,7 @@ func (a *clientAuth) assertion(now time.Time) (string, error) {
 		Jti string `json:"jti"`
 		Iat int64  `json:"iat"`
 		Exp int64  `json:"exp"`
-	}{a.clientID, a.clientID, a.audience, base64.RawURLEncoding.EncodeToString(id[:]), now.Unix(), now.Add(a.assertLife).Unix()})
+	}{a.clientID, a.clientID, a.audience, base64.RawURLEncoding.EncodeToString(id[:]), now.Unix(), now.Add(assertionLifetime).Unix()})
 	if err != nil {
 		return "", err
 	}

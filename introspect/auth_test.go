@@ -11,6 +11,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tokenguard/tokenguard/introspect"
+	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
 func TestAuthMethods_Secrets(t *testing.T) {
@@ -81,6 +83,56 @@ func TestAuthMethods_Bearer(t *testing.T) {
 	checkErr(t, "Authenticate", claims, err, nil)
 }
 
+func TestAuthMethods_None(t *testing.T) {
+	ep := &endpoint{authorize: func(r *http.Request, form url.Values) bool {
+		_, hasAuthorization := r.Header["Authorization"]
+		return !hasAuthorization && !form.Has("client_id") && !form.Has("client_secret") &&
+			!form.Has("client_assertion") && !form.Has("client_assertion_type") && len(form) == 2 // token, token_type_hint
+	}}
+	ep.answer("opaque-good", activeJSON(t0, nil))
+	cfg := baseConfig(ep.serve(t), newClock())
+	cfg.AuthMethod, cfg.ClientID, cfg.ClientSecret = introspect.AuthNone, "", ""
+	c := newClient(t, cfg)
+	claims, err := c.Authenticate(t.Context(), "opaque-good")
+	checkErr(t, "Authenticate", claims, err, nil)
+}
+
+// TestAssertionAudience decodes the client assertion that a real endpoint
+// receives: its aud is the issuer identifier, as one string
+// (draft-ietf-oauth-rfc7523bis, FAPI 2.0), unless AssertionAudience says
+// otherwise.
+func TestAssertionAudience(t *testing.T) {
+	_, key := newEd25519(t)
+	const override = "https://auth.example.com/oauth2/token"
+	tests := []struct {
+		name     string
+		issuer   string
+		audience string
+		want     string
+	}{
+		{name: "issuer by default", issuer: testIssuer, want: testIssuer},
+		{name: "AssertionAudience overrides", issuer: testIssuer, audience: override, want: override},
+		{name: "AssertionAudience without issuer", audience: override, want: override},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := &endpoint{authorize: func(_ *http.Request, form url.Values) bool { return form.Has("client_assertion") }}
+			ep.answer("opaque", activeJSON(t0, nil))
+			endpointURL := ep.serve(t)
+			cfg := baseConfig(endpointURL, newClock())
+			cfg.AuthMethod, cfg.ClientSecret, cfg.PrivateKey = introspect.AuthPrivateKeyJWT, "", key
+			cfg.Issuer, cfg.AssertionAudience = tt.issuer, tt.audience
+			c := newClient(t, cfg)
+			mustAuth(t, c, "opaque")
+			_, form := ep.lastRequest()
+			_, claims := verifyAssertion(t, form.Get("client_assertion"), key.Public())
+			if aud, ok := claims["aud"].(string); !ok || aud != tt.want {
+				t.Errorf("assertion aud = %#v, want the single string %q (not the endpoint %s)", claims["aud"], tt.want, endpointURL)
+			}
+		})
+	}
+}
+
 func TestAuthMethods_PrivateKeyJWT(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -122,7 +174,7 @@ func TestAuthMethods_PrivateKeyJWT(t *testing.T) {
 
 			wantAud := tt.aud
 			if wantAud == "" {
-				wantAud = endpointURL // the default without discovery
+				wantAud = testIssuer // the default: Config.Issuer
 			}
 			var jtis []string
 			for _, tok := range []string{"opaque-1", "opaque-2"} {
@@ -211,7 +263,15 @@ func verifyAssertion(t *testing.T, assertion string, pub crypto.PublicKey) (head
 func TestNew_ConfigErrors(t *testing.T) {
 	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ok := func() introspect.Config {
-		return introspect.Config{Endpoint: "https://auth.example.com/introspect", ClientID: "id", ClientSecret: "secret"}
+		return introspect.Config{
+			Endpoint:  "https://auth.example.com/introspect",
+			Audiences: []string{testAudience},
+			ClientID:  "id", ClientSecret: "secret",
+		}
+	}
+	none := func(c *introspect.Config) { c.AuthMethod, c.ClientID, c.ClientSecret = introspect.AuthNone, "", "" }
+	pkjwt := func(c *introspect.Config) {
+		c.AuthMethod, c.ClientSecret, c.PrivateKey, c.AssertionAudience = introspect.AuthPrivateKeyJWT, "", p256, testIssuer
 	}
 	tests := map[string]func(*introspect.Config){
 		"no endpoint nor issuer":            func(c *introspect.Config) { c.Endpoint = "" },
@@ -225,17 +285,44 @@ func TestNew_ConfigErrors(t *testing.T) {
 		"private_key_jwt without key":       func(c *introspect.Config) { c.AuthMethod, c.ClientSecret = introspect.AuthPrivateKeyJWT, "" },
 		"private_key_jwt with a secret too": func(c *introspect.Config) { c.AuthMethod, c.PrivateKey = introspect.AuthPrivateKeyJWT, p256 },
 		"key does not fit alg": func(c *introspect.Config) {
-			c.AuthMethod, c.ClientSecret, c.PrivateKey, c.SigningAlgorithm = introspect.AuthPrivateKeyJWT, "", p256, "RS256"
+			pkjwt(c)
+			c.SigningAlgorithm = "RS256"
 		},
 		"HMAC alg": func(c *introspect.Config) {
-			c.AuthMethod, c.ClientSecret, c.PrivateKey, c.SigningAlgorithm = introspect.AuthPrivateKeyJWT, "", p256, "HS256"
+			pkjwt(c)
+			c.SigningAlgorithm = "HS256"
 		},
-		"bearer without token":         func(c *introspect.Config) { c.AuthMethod, c.ClientSecret = introspect.AuthBearer, "" },
-		"negative leeway":              func(c *introspect.Config) { c.Leeway = -time.Second },
-		"negative timeout":             func(c *introspect.Config) { c.Timeout = -time.Second },
-		"RequireIssuer without Issuer": func(c *introspect.Config) { c.RequireIssuer = true },
-		"empty audience":               func(c *introspect.Config) { c.Audiences = []string{""} },
-		"negative MaxConcurrentCalls":  func(c *introspect.Config) { c.MaxConcurrentCalls = -1 },
+		"private_key_jwt without Issuer or AssertionAudience": func(c *introspect.Config) {
+			pkjwt(c)
+			c.AssertionAudience = ""
+		},
+		"bearer without token": func(c *introspect.Config) { c.AuthMethod, c.ClientSecret = introspect.AuthBearer, "" },
+		"bearer with a client id": func(c *introspect.Config) {
+			c.AuthMethod, c.ClientSecret, c.BearerToken = introspect.AuthBearer, "", "tok"
+		},
+		"secret with bearer":      func(c *introspect.Config) { c.AuthMethod, c.ClientID, c.BearerToken = introspect.AuthBearer, "", "tok" },
+		"private key with basic":  func(c *introspect.Config) { c.PrivateKey = p256 },
+		"bearer token with basic": func(c *introspect.Config) { c.BearerToken = "tok" },
+		"assertion audience with post": func(c *introspect.Config) {
+			c.AuthMethod, c.AssertionAudience = introspect.AuthClientSecretPost, testIssuer
+		},
+		"none with a client id":                   func(c *introspect.Config) { none(c); c.ClientID = "id" },
+		"none with a client secret":               func(c *introspect.Config) { none(c); c.ClientSecret = "secret" },
+		"none with a private key":                 func(c *introspect.Config) { none(c); c.PrivateKey = p256 },
+		"none with a key id":                      func(c *introspect.Config) { none(c); c.KeyID = "k1" },
+		"none with a signing alg":                 func(c *introspect.Config) { none(c); c.SigningAlgorithm = "ES256" },
+		"none with an assertion aud":              func(c *introspect.Config) { none(c); c.AssertionAudience = testIssuer },
+		"none with a bearer token":                func(c *introspect.Config) { none(c); c.BearerToken = "tok" },
+		"negative leeway":                         func(c *introspect.Config) { c.Leeway = -time.Second },
+		"negative timeout":                        func(c *introspect.Config) { c.Timeout = -time.Second },
+		"negative MaxBodyBytes":                   func(c *introspect.Config) { c.MaxBodyBytes = -1 },
+		"negative MaxTokenBytes":                  func(c *introspect.Config) { c.MaxTokenBytes = -1 },
+		"RequireIssuer without Issuer":            func(c *introspect.Config) { c.RequireIssuer = true },
+		"no audiences":                            func(c *introspect.Config) { c.Audiences = nil },
+		"empty audiences":                         func(c *introspect.Config) { c.Audiences = []string{} },
+		"empty audience":                          func(c *introspect.Config) { c.Audiences = []string{""} },
+		"audiences and InsecureSkipAudienceCheck": func(c *introspect.Config) { c.InsecureSkipAudienceCheck = true },
+		"negative MaxConcurrentCalls":             func(c *introspect.Config) { c.MaxConcurrentCalls = -1 },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -246,19 +333,42 @@ func TestNew_ConfigErrors(t *testing.T) {
 				c.Close()
 				t.Fatalf("New(%s) = nil error, want a configuration error", name)
 			}
+			t.Log(err)
+			if !errors.Is(err, jwtverify.ErrConfig) || errors.Is(err, jwtverify.ErrUnavailable) || errors.Is(err, jwtverify.ErrInvalidToken) {
+				t.Errorf("New(%s) = %v, want an error matching jwtverify.ErrConfig only", name, err)
+			}
 			if !strings.HasPrefix(err.Error(), "introspect: ") {
 				t.Errorf("New(%s) = %q, want the introspect: prefix", name, err)
 			}
-			if strings.Contains(fmt.Sprint(err), "secret\"") {
-				t.Errorf("New(%s) = %q, quotes the secret", name, err)
+			if strings.Contains(fmt.Sprint(err), "secret\"") || strings.Contains(err.Error(), "tok\"") {
+				t.Errorf("New(%s) = %q, quotes a credential", name, err)
 			}
 		})
 	}
-	c, err := introspect.New(t.Context(), ok())
-	if err != nil {
-		t.Fatalf("New(valid config) = %v", err)
+	valid := map[string]func(*introspect.Config){
+		"client_secret_basic":       func(*introspect.Config) {},
+		"InsecureSkipAudienceCheck": func(c *introspect.Config) { c.Audiences, c.InsecureSkipAudienceCheck = nil, true },
+		"none":                      none,
+		"bearer": func(c *introspect.Config) {
+			c.AuthMethod, c.ClientID, c.ClientSecret, c.BearerToken = introspect.AuthBearer, "", "", "tok"
+		},
+		"private_key_jwt with AssertionAudience": pkjwt,
+		"private_key_jwt with Issuer": func(c *introspect.Config) {
+			pkjwt(c)
+			c.AssertionAudience, c.Issuer = "", testIssuer
+		},
 	}
-	c.Close()
+	for name, mutate := range valid {
+		t.Run("valid/"+name, func(t *testing.T) {
+			cfg := ok()
+			mutate(&cfg)
+			c, err := introspect.New(t.Context(), cfg)
+			if err != nil {
+				t.Fatalf("New(%s) = %v, want nil", name, err)
+			}
+			c.Close()
+		})
+	}
 }
 
 func newEd25519(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {

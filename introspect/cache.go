@@ -1,6 +1,7 @@
 package introspect
 
 import (
+	"encoding/binary"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -14,6 +15,7 @@ import (
 type result struct {
 	claims   *jwtverify.Claims // nil when inactive
 	inactive *InactiveError
+	kind     *kindError // set when the active token is no access token
 }
 
 // tokenKey is the SHA-256 of a token: the cache and the in-flight map never
@@ -23,29 +25,37 @@ type tokenKey = [32]byte
 // resultCache is a bounded LRU of results, in shards so that parallel
 // requests rarely share a lock. A nil *resultCache is a disabled cache.
 type resultCache struct {
-	shards [cacheShards]*lru.Cache[tokenKey, cacheEntry]
+	shards []*lru.Cache[tokenKey, cacheEntry]
 }
 
-const cacheShards = 16
+const (
+	maxCacheShards = 16
+	minShardSize   = 64 // below twice this, one LRU: exact recency matters more than lock contention
+)
 
 type cacheEntry struct {
 	res   *result
 	until time.Time // the entry is dead from this instant on
 }
 
+// newResultCache returns a cache of exactly size (> 0) entries in all.
 func newResultCache(size int) *resultCache {
-	c := new(resultCache)
-	per := max(size/cacheShards, 1)
+	n := min(max(size/minShardSize, 1), maxCacheShards)
+	c := &resultCache{shards: make([]*lru.Cache[tokenKey, cacheEntry], n)}
 	for i := range c.shards {
+		per := size / n
+		if i < size%n {
+			per++ // the remainder, one each: the sizes add up to size
+		}
 		c.shards[i], _ = lru.New[tokenKey, cacheEntry](per)
 	}
 	return c
 }
 
-// shard picks a shard from the first byte of the hash, which no client can
-// steer without finding SHA-256 preimages.
+// shard picks a shard from the first 8 bytes of the hash, which no client
+// can steer without finding SHA-256 preimages.
 func (c *resultCache) shard(k *tokenKey) *lru.Cache[tokenKey, cacheEntry] {
-	return c.shards[k[0]%cacheShards]
+	return c.shards[binary.LittleEndian.Uint64(k[:8])%uint64(len(c.shards))]
 }
 
 func (c *resultCache) get(k *tokenKey, now time.Time) (*result, bool) {

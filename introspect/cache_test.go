@@ -140,7 +140,7 @@ func TestCache_Bounded(t *testing.T) {
 		ep.answer(fmt.Sprint("tok-", i), activeJSON(t0, nil))
 	}
 	cfg := baseConfig(ep.serve(t), newClock())
-	cfg.CacheSize = 16 // one entry per shard
+	cfg.CacheSize = 16
 	c := newClient(t, cfg)
 	for i := range 64 {
 		mustAuth(t, c, fmt.Sprint("tok-", i))
@@ -150,6 +150,47 @@ func TestCache_Bounded(t *testing.T) {
 	}
 	if n := ep.calls.Load(); n <= 64 {
 		t.Errorf("endpoint calls = %d for 64 tokens twice through a 16-entry cache, want > 64 (evictions)", n)
+	}
+}
+
+// TestCache_ExactSize checks that CacheSize is the exact number of results
+// kept: after more tokens than that, asking for them again, newest first,
+// finds exactly CacheSize of them in the cache.
+func TestCache_ExactSize(t *testing.T) {
+	for _, size := range []int{1, 2, 5, 15, 16, 17, 63, 100, 1000, 1500} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			ep := &endpoint{handle: func(w http.ResponseWriter, _ *http.Request, _ string) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(activeJSON(t0, nil)))
+			}}
+			cfg := baseConfig("http://127.0.0.1/introspect", newClock())
+			cfg.HTTPClient = memClient(ep)
+			cfg.CacheSize = size
+			c := newClient(t, cfg)
+			tokens := size + size/2 + 16
+			for i := range tokens {
+				mustAuth(t, c, fmt.Sprint("tok-", i))
+			}
+			before := ep.calls.Load()
+			hits := 0
+			for i := tokens - 1; i >= 0; i-- {
+				n := ep.calls.Load()
+				mustAuth(t, c, fmt.Sprint("tok-", i))
+				if ep.calls.Load() == n {
+					hits++
+				}
+			}
+			if hits > size {
+				t.Errorf("CacheSize %d: %d of %d tokens answered from the cache, want at most %d", size, hits, tokens, size)
+			}
+			if size < 128 && hits != size { // one exact LRU below 128 entries
+				t.Errorf("CacheSize %d: %d of %d tokens answered from the cache, want %d", size, hits, tokens, size)
+			}
+			if size >= 128 && hits < size/2 {
+				t.Errorf("CacheSize %d: only %d of %d tokens answered from the cache, want about %d", size, hits, tokens, size)
+			}
+			t.Logf("CacheSize %d: %d hits of %d, %d calls", size, hits, tokens, ep.calls.Load()-before)
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,8 +63,11 @@ type flight struct {
 
 // New checks cfg and returns a ready Client. When cfg.Endpoint is empty it
 // discovers the introspection endpoint from cfg.Issuer's metadata; ctx bounds
-// only that start-up I/O. Configuration mistakes and a failed discovery are
-// errors; nothing keeps running then.
+// only that start-up I/O. A configuration mistake, including metadata that
+// names another issuer or a URL that may not be used, is an error matching
+// [jwtverify.ErrConfig]; a discovery that gets no answer is an
+// [EndpointError] (matching [jwtverify.ErrUnavailable]). Nothing keeps
+// running after an error.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		requireIssuer: cfg.RequireIssuer,
@@ -84,56 +88,54 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	switch {
 	case c.leeway < 0:
-		return nil, errors.New("introspect: Config.Leeway must not be negative")
+		return nil, fmt.Errorf("%w: Config.Leeway must not be negative", errConfig)
 	case c.timeout < 0:
-		return nil, errors.New("introspect: Config.Timeout must not be negative")
+		return nil, fmt.Errorf("%w: Config.Timeout must not be negative", errConfig)
 	case c.maxBody < 0:
-		return nil, errors.New("introspect: Config.MaxBodyBytes must not be negative")
+		return nil, fmt.Errorf("%w: Config.MaxBodyBytes must not be negative", errConfig)
 	case c.maxToken < 0:
-		return nil, errors.New("introspect: Config.MaxTokenBytes must not be negative")
+		return nil, fmt.Errorf("%w: Config.MaxTokenBytes must not be negative", errConfig)
 	case cfg.MaxConcurrentCalls < 0:
-		return nil, errors.New("introspect: Config.MaxConcurrentCalls must not be negative")
+		return nil, fmt.Errorf("%w: Config.MaxConcurrentCalls must not be negative", errConfig)
+	case cfg.RequireIssuer && cfg.Issuer == "":
+		return nil, fmt.Errorf("%w: Config.RequireIssuer is set but Config.Issuer is empty", errConfig)
 	}
 	c.slots = make(chan struct{}, orDefault(cfg.MaxConcurrentCalls, DefaultMaxConcurrentCalls))
-	if cfg.RequireIssuer && cfg.Issuer == "" {
-		return nil, errors.New("introspect: Config.RequireIssuer is set but Config.Issuer is empty")
-	}
-	if len(cfg.Audiences) > 0 {
+	switch {
+	case len(cfg.Audiences) == 0 && !cfg.InsecureSkipAudienceCheck:
+		return nil, fmt.Errorf("%w: Config.Audiences is required (the aud values of this service's tokens); "+
+			"set InsecureSkipAudienceCheck instead only if every access token of the server is meant for this service", errConfig)
+	case len(cfg.Audiences) > 0 && cfg.InsecureSkipAudienceCheck:
+		return nil, fmt.Errorf("%w: Config.Audiences is set together with InsecureSkipAudienceCheck; set one of them", errConfig)
+	case len(cfg.Audiences) > 0:
 		c.audiences = make(map[string]struct{}, len(cfg.Audiences))
 		for _, a := range cfg.Audiences {
 			if a == "" {
-				return nil, errors.New("introspect: Config.Audiences holds an empty string")
+				return nil, fmt.Errorf("%w: Config.Audiences holds an empty string", errConfig)
 			}
 			c.audiences[a] = struct{}{}
 		}
 	}
-
-	endpoint, assertionAud := cfg.Endpoint, cfg.AssertionAudience
-	if endpoint == "" {
-		if cfg.Issuer == "" {
-			return nil, errors.New("introspect: Config.Endpoint is required (or Config.Issuer, to discover it)")
-		}
-		m, err := discover(ctx, &cfg, c.timeout, c.maxBody)
-		if err != nil {
-			return nil, err
-		}
-		endpoint = m.IntrospectionEndpoint
-		if assertionAud == "" {
-			assertionAud = m.TokenEndpoint
-		}
-	}
-	if _, err := fetch.CheckURL(endpoint); err != nil {
-		return nil, fmt.Errorf("introspect: introspection endpoint: %w", err)
-	}
-	c.endpoint = endpoint
-	if assertionAud == "" {
-		assertionAud = endpoint
-	}
-	auth, err := newClientAuth(&cfg, assertionAud)
+	// Client authentication is checked before any I/O: it does not depend
+	// on the discovered metadata.
+	auth, err := newClientAuth(&cfg)
 	if err != nil {
 		return nil, err
 	}
 	c.auth = auth
+
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		if cfg.Issuer == "" {
+			return nil, fmt.Errorf("%w: Config.Endpoint is required (or Config.Issuer, to discover it)", errConfig)
+		}
+		if endpoint, err = discover(ctx, &cfg, c.timeout, c.maxBody); err != nil {
+			return nil, err
+		}
+	} else if _, err := fetch.CheckURL(endpoint); err != nil {
+		return nil, fmt.Errorf("%w: Config.Endpoint: %w", errConfig, err)
+	}
+	c.endpoint = endpoint
 
 	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false) // redirects come back as 3xx, never followed
 
@@ -155,18 +157,38 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 	return v
 }
 
-func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody int64) (*jwks.Metadata, error) {
+// discover returns the introspection endpoint of cfg.Issuer's metadata.
+// Mistakes of configuration or metadata are errConfig errors; only a missing
+// answer is an EndpointError.
+func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody int64) (string, error) {
+	if _, err := fetch.CheckURL(cfg.Issuer); err != nil {
+		return "", fmt.Errorf("%w: Config.Issuer: %w", errConfig, err)
+	}
 	d := jwks.New(jwks.Config{HTTPClient: cfg.HTTPClient, Timeout: timeout, MaxBodyBytes: maxBody, MaxSets: 1})
 	defer d.Close()
 	m, err := d.Discover(ctx, cfg.Issuer)
 	if err != nil {
-		return nil, &EndpointError{Endpoint: cfg.Issuer, Err: fmt.Errorf("discovering the introspection endpoint: %w", err)}
+		var mismatch *jwks.IssuerMismatchError
+		switch {
+		case errors.As(err, &mismatch):
+			return "", &withCause{fmt.Errorf("%w: the metadata of Config.Issuer %q names the issuer %s; "+
+				"Config.Issuer must be exactly the issuer identifier the server publishes", errConfig, mismatch.Want, quote(mismatch.Got)), mismatch}
+		case errors.Is(err, fetch.ErrInsecureURL):
+			return "", fmt.Errorf("%w: discovering the introspection endpoint: %w", errConfig, err)
+		}
+		return "", &EndpointError{Endpoint: cfg.Issuer, Err: fmt.Errorf("discovering the introspection endpoint: %w", err)}
 	}
 	if m.IntrospectionEndpoint == "" {
-		return nil, fmt.Errorf("introspect: the metadata of issuer %q has no introspection_endpoint; set Config.Endpoint", cfg.Issuer)
+		return "", fmt.Errorf("%w: the metadata of Config.Issuer %q has no introspection_endpoint; set Config.Endpoint", errConfig, cfg.Issuer)
 	}
-	return m, nil
+	if _, err := fetch.CheckURL(m.IntrospectionEndpoint); err != nil {
+		return "", fmt.Errorf("%w: the metadata of Config.Issuer %q names an introspection_endpoint that may not be used: %w", errConfig, cfg.Issuer, err)
+	}
+	return m.IntrospectionEndpoint, nil
 }
+
+// quote renders a remote string briefly and safely for an error message.
+func quote(s string) string { return strconv.Quote(fetch.Excerpt(s)) }
 
 // Close stops the client: calls in flight are cancelled, their waiters get an
 // error matching [ErrClosed], and Close waits for every goroutine the client
@@ -189,18 +211,24 @@ func (c *Client) Close() {
 // [jwtverify.Claims.Decode]. Like every Claims, the result is read-only.
 //
 // A token is accepted only when the response's active member is the JSON
-// boolean true, exp has not passed and nbf has come (both with
-// Config.Leeway), iss is Config.Issuer (when set and present) and aud names
-// one of Config.Audiences (when set). Concurrent calls for the same token
-// share one call to the server; ctx ends only this caller's wait.
+// boolean true, the response describes an access token (token_type, when
+// present, is Bearer, DPoP or access_token in any case; Ory Hydra's
+// token_use, when present, is access_token; Keycloak's typ, when present, is
+// Bearer or DPoP: refresh and ID tokens are refused), exp has not passed and
+// nbf has come (both with Config.Leeway), iss is Config.Issuer (when set and
+// present) and aud names one of Config.Audiences (unless
+// InsecureSkipAudienceCheck). Concurrent calls for the same token share one
+// call to the server; ctx ends only this caller's wait.
 //
 // It does NOT check that the token was issued for the client presenting it
-// (DPoP, mTLS), nor any scope: use [jwtverify.Claims.HasScope] or the
-// middleware's scope requirements.
+// (DPoP, mTLS: a DPoP-bound token is accepted like a bearer token), nor any
+// scope: use [jwtverify.Claims.HasScope] or the middleware's scope
+// requirements.
 //
-// Errors match [jwtverify.ErrInvalidToken] (see [ErrInactive] and the time,
-// issuer and audience errors of jwtverify) or [jwtverify.ErrUnavailable]
-// (see [ErrEndpoint] and [ErrClosed]): it fails closed.
+// Errors match [jwtverify.ErrInvalidToken] (see [ErrInactive], the time,
+// issuer and audience errors of jwtverify, and [jwtverify.ErrType] for a
+// token that is not an access token) or [jwtverify.ErrUnavailable] (see
+// [ErrEndpoint] and [ErrClosed]): it fails closed.
 func (c *Client) Authenticate(ctx context.Context, token string) (*jwtverify.Claims, error) {
 	if token == "" {
 		return nil, &jwtverify.MalformedError{Reason: "empty token"}
@@ -226,9 +254,12 @@ func (c *Client) Authenticate(ctx context.Context, token string) (*jwtverify.Cla
 // claims.
 func (c *Client) accept(ctx context.Context, r *result, now time.Time) (*jwtverify.Claims, error) {
 	var err error
-	if r.inactive != nil {
+	switch {
+	case r.inactive != nil:
 		err = r.inactive
-	} else {
+	case r.kind != nil:
+		err = r.kind
+	default:
 		err = c.check(r.claims, now)
 	}
 	if err != nil {
@@ -441,11 +472,21 @@ const maxMembers = 256
 // makes a token active; a body that is not one well-formed JSON object, or
 // whose registered members have the wrong types, is an error (the server is
 // broken, not the token).
+//
+// An active result whose members say it describes no access token (see
+// kindMembers) carries the reason in kind.
 func parseResponse(data []byte) (*result, error) {
 	var active []byte
+	var kinds [len(kindMembers)][]byte // raw values, nil when absent
 	err := jose.ScanObject(data, maxMembers, func(name, value []byte) error {
 		if string(name) == "active" {
 			active = value
+			return nil
+		}
+		for i := range kindMembers {
+			if string(name) == kindMembers[i].name {
+				kinds[i] = value
+			}
 		}
 		return nil
 	})
@@ -469,7 +510,15 @@ func parseResponse(data []byte) (*result, error) {
 		}
 		return nil, &errResponse{"is malformed"}
 	}
-	return &result{claims: cl}, nil
+	r := &result{claims: cl}
+	for i, raw := range kinds {
+		if raw != nil {
+			if r.kind = kindMembers[i].check(raw); r.kind != nil {
+				break
+			}
+		}
+	}
+	return r, nil
 }
 
 // errorCode returns the OAuth error code (RFC 6749 §5.2) of an error

@@ -3,7 +3,9 @@ package introspect_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/introspect"
 	"github.com/tokenguard/tokenguard/jwtverify"
+	"github.com/tokenguard/tokenguard/middleware"
 )
 
 func TestAuthenticate_Active(t *testing.T) {
@@ -68,8 +71,10 @@ func TestAuthenticate_Responses(t *testing.T) {
 		{name: "active without iss", json: activeJSON(t0, map[string]any{"iss": nil})},
 		{name: "active, aud array", json: activeJSON(t0, map[string]any{"aud": []string{"other", testAudience}})},
 		{name: "exp within leeway", json: activeJSON(t0, map[string]any{"exp": t0.Add(-30 * time.Second).Unix()})},
-		{name: "no aud check when Audiences empty", json: activeJSON(t0, map[string]any{"aud": nil}),
-			cfg: func(c *introspect.Config) { c.Audiences = nil }},
+		{name: "no aud check with InsecureSkipAudienceCheck", json: activeJSON(t0, map[string]any{"aud": "https://other.example.com"}),
+			cfg: func(c *introspect.Config) { c.Audiences, c.InsecureSkipAudienceCheck = nil, true }},
+		{name: "no aud with InsecureSkipAudienceCheck", json: activeJSON(t0, map[string]any{"aud": nil}),
+			cfg: func(c *introspect.Config) { c.Audiences, c.InsecureSkipAudienceCheck = nil, true }},
 
 		{name: "inactive", json: `{"active":false}`, want: introspect.ErrInactive},
 		{name: "active is the string true", json: `{"active":"true","sub":"alice","aud":"` + testAudience + `"}`, want: introspect.ErrInactive},
@@ -303,5 +308,79 @@ func TestAuthenticate_CallerContext(t *testing.T) {
 	checkErr(t, "Authenticate(cancelled ctx)", claims, err, jwtverify.ErrUnavailable)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Authenticate(cancelled ctx) = %v, want context.Canceled in the chain", err)
+	}
+}
+
+// TestAuthenticate_TokenKinds checks that only access tokens are accepted:
+// token_type (RFC 7662 §2.2, an RFC 6749 §7.1 access token type), token_use
+// (Ory Hydra) and typ (Keycloak) must each, when present, name an access
+// token. The responses are shaped as the named servers send them.
+func TestAuthenticate_TokenKinds(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra map[string]any
+		want  error // nil: accepted
+	}{
+		{name: "token_type Bearer (oidc-provider, Okta, Zitadel)", extra: map[string]any{"token_type": "Bearer"}},
+		{name: "token_type bearer (Ory Hydra)", extra: map[string]any{"token_type": "bearer", "token_use": "access_token"}},
+		{name: "token_type DPoP (RFC 9449)", extra: map[string]any{"token_type": "DPoP"}},
+		{name: "token_type dpop", extra: map[string]any{"token_type": "dpop"}},
+		{name: "token_type access_token (Duende IdentityServer)", extra: map[string]any{"token_type": "access_token"}},
+		{name: "token_type absent", extra: map[string]any{"token_type": nil}},
+		{name: "Keycloak access token", extra: map[string]any{"token_type": "Bearer", "typ": "Bearer"}},
+		{name: "older Keycloak access token, typ only", extra: map[string]any{"token_type": nil, "typ": "Bearer"}},
+
+		{name: "token_type refresh_token (Duende IdentityServer)", extra: map[string]any{"token_type": "refresh_token"}, want: jwtverify.ErrType},
+		{name: "token_type id_token", extra: map[string]any{"token_type": "id_token"}, want: jwtverify.ErrType},
+		{name: "token_type N_A (RFC 8693)", extra: map[string]any{"token_type": "N_A"}, want: jwtverify.ErrType},
+		{name: "token_type empty", extra: map[string]any{"token_type": ""}, want: jwtverify.ErrType},
+		{name: "token_type with spaces", extra: map[string]any{"token_type": " Bearer"}, want: jwtverify.ErrType},
+		{name: "Ory Hydra refresh token", extra: map[string]any{"token_type": nil, "token_use": "refresh_token"}, want: jwtverify.ErrType},
+		{name: "token_use id_token", extra: map[string]any{"token_type": nil, "token_use": "id_token"}, want: jwtverify.ErrType},
+		{name: "token_use not a string", extra: map[string]any{"token_use": 1}, want: jwtverify.ErrType},
+		{name: "Keycloak refresh token", extra: map[string]any{"token_type": "Refresh", "typ": "Refresh"}, want: jwtverify.ErrType},
+		{name: "older Keycloak refresh token, typ only", extra: map[string]any{"token_type": nil, "typ": "Refresh"}, want: jwtverify.ErrType},
+		{name: "older Keycloak offline token, typ only", extra: map[string]any{"token_type": nil, "typ": "Offline"}, want: jwtverify.ErrType},
+		{name: "Bearer token_type but refresh token_use", extra: map[string]any{"token_type": "Bearer", "token_use": "refresh_token"}, want: jwtverify.ErrType},
+	}
+	ep := &endpoint{}
+	url := ep.serve(t)
+	for _, skipAud := range []bool{false, true} {
+		for i, tt := range tests {
+			t.Run(fmt.Sprintf("%s/InsecureSkipAudienceCheck=%v", tt.name, skipAud), func(t *testing.T) {
+				token := fmt.Sprintf("opaque-kind-%v-%d", skipAud, i)
+				ep.answer(token, activeJSON(t0, tt.extra))
+				cfg := baseConfig(url, newClock())
+				if skipAud {
+					cfg.Audiences, cfg.InsecureSkipAudienceCheck = nil, true
+				}
+				c := newClient(t, cfg)
+				claims, err := c.Authenticate(t.Context(), token)
+				checkErr(t, "Authenticate", claims, err, tt.want)
+			})
+		}
+	}
+}
+
+// TestTokenKind_ThroughMiddleware checks that a refresh token, active at the
+// server, is answered 401 invalid_token and never reaches the handler.
+func TestTokenKind_ThroughMiddleware(t *testing.T) {
+	ep := &endpoint{}
+	ep.answer("refresh", activeJSON(t0, map[string]any{"token_type": nil, "token_use": "refresh_token"}))
+	ep.answer("access", activeJSON(t0, map[string]any{"token_type": "bearer", "token_use": "access_token"}))
+	c := newClient(t, baseConfig(ep.serve(t), newClock()))
+	for token, want := range map[string]int{"refresh": http.StatusUnauthorized, "access": http.StatusOK} {
+		ran := false
+		h := middleware.New(c)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }))
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || ran != (want == http.StatusOK) {
+			t.Errorf("%s token through middleware: status %d, handler ran %v; want %d", token, rec.Code, ran, want)
+		}
+		if want == http.StatusUnauthorized && !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+			t.Errorf("%s token: WWW-Authenticate %q, want error=\"invalid_token\"", token, rec.Header().Get("WWW-Authenticate"))
+		}
 	}
 }

@@ -17,11 +17,12 @@ const (
 	DefaultMaxTokenBytes      = 8 << 10
 	DefaultMaxConcurrentCalls = 100
 	DefaultLeeway             = 60 * time.Second
-	DefaultAssertionLifetime  = time.Minute
 )
 
 // AuthMethod is how the [Client] authenticates itself to the introspection
-// endpoint (RFC 7662 §2.1 requires some authorization).
+// endpoint (RFC 7662 §2.1 requires some authorization). Each method uses only
+// its own credential fields of [Config]; setting a field the method does not
+// use is a configuration error.
 type AuthMethod string
 
 // Client authentication methods.
@@ -35,17 +36,27 @@ const (
 	AuthClientSecretPost AuthMethod = "client_secret_post"
 	// AuthPrivateKeyJWT sends a JWT assertion signed with PrivateKey
 	// (RFC 7523 §2.2, OpenID Connect Core §9): iss and sub are ClientID,
-	// aud is AssertionAudience, and every request gets a new jti and a
-	// one-minute exp.
+	// aud is the issuer identifier (Config.Issuer, or AssertionAudience),
+	// and every request gets a new jti, iat now and exp one minute later.
+	// Uses ClientID, PrivateKey, KeyID, SigningAlgorithm and
+	// AssertionAudience.
 	AuthPrivateKeyJWT AuthMethod = "private_key_jwt"
 	// AuthBearer sends BearerToken in an Authorization: Bearer header, for
 	// servers that protect introspection with an access token of its own.
+	// Uses BearerToken only.
 	AuthBearer AuthMethod = "bearer"
+	// AuthNone sends no client authentication at all, for an endpoint
+	// that requires none, such as the admin port of Ory Hydra. Use it
+	// ONLY when the network protects the endpoint: whoever can reach it
+	// can then ask about any token. No credential field may be set.
+	AuthNone AuthMethod = "none"
 )
 
-// Config configures a [Client]. Endpoint (or Issuer, to discover it) and the
-// credentials of the chosen AuthMethod are required; every other zero field
-// means the documented default. [New] copies the Config: later changes to it
+// Config configures a [Client]. Endpoint (or Issuer, to discover it),
+// Audiences (or InsecureSkipAudienceCheck) and the credentials of the chosen
+// AuthMethod are required; every other zero field means the documented
+// default. Every mistake is an error from [New] that matches
+// [jwtverify.ErrConfig]. [New] copies the Config: later changes to it
 // have no effect.
 //
 // Config holds secrets: its String and LogValue methods redact them, so
@@ -58,26 +69,38 @@ type Config struct {
 	Endpoint string
 	// Issuer is the authorization server's issuer identifier. When set,
 	// an introspection response that carries iss must name exactly this
-	// issuer, and, if Endpoint is empty, the endpoint is discovered from
-	// the issuer's metadata (OpenID Connect Discovery, then RFC 8414).
-	// If empty, iss is not checked.
+	// issuer, client assertions of [AuthPrivateKeyJWT] are addressed to
+	// it, and, if Endpoint is empty, the endpoint is discovered from the
+	// issuer's metadata (OpenID Connect Discovery, then RFC 8414), whose
+	// issuer must equal it exactly. If empty, iss is not checked.
 	Issuer string
 	// RequireIssuer also refuses active responses that carry no iss at
 	// all. RFC 7662 makes iss optional, so this is off by default: the
 	// answer of the configured endpoint, over a verified TLS connection,
 	// already comes from the issuer.
 	RequireIssuer bool
-	// Audiences, when not empty, are the accepted aud values: an active
-	// response must carry an aud naming at least one of them. If empty,
-	// aud is NOT checked: use it only when every token the server
-	// introspects for this client is meant for this service.
+	// Audiences are the accepted aud values: an active response must
+	// carry an aud naming at least one of them. Required unless
+	// InsecureSkipAudienceCheck is set: without it, a token the server
+	// issued for another service, or a refresh token (which many servers
+	// issue without aud), would be accepted.
 	Audiences []string
+	// InsecureSkipAudienceCheck accepts active tokens whatever their aud
+	// (Audiences must then be empty). Only safe when every access token
+	// the server issues is meant for this service. The token kind is
+	// still checked, but that check refuses only what the response marks
+	// as another kind of token: a server that marks a refresh token just
+	// by leaving out token_type and aud (oidc-provider does) gets its
+	// refresh tokens accepted once aud is not checked.
+	InsecureSkipAudienceCheck bool
 
 	// AuthMethod is the client authentication method. If empty,
 	// [AuthClientSecretBasic] is used.
 	AuthMethod AuthMethod
 	// ClientID identifies this resource server to the authorization
-	// server. Required for every method but [AuthBearer].
+	// server. Required for [AuthClientSecretBasic], [AuthClientSecretPost]
+	// and [AuthPrivateKeyJWT]; must be empty for the others, which do not
+	// send it.
 	ClientID string
 	// ClientSecret is the secret of ClientID, for [AuthClientSecretBasic]
 	// and [AuthClientSecretPost].
@@ -94,10 +117,13 @@ type Config struct {
 	// follows from PrivateKey: RS256 for RSA, ES256/ES384/ES512 for the
 	// P-256/P-384/P-521 curves, EdDSA for Ed25519.
 	SigningAlgorithm string
-	// AssertionAudience is the aud of client assertions. If empty, the
-	// token_endpoint of the issuer's metadata is used when the endpoint
-	// was discovered (the audience RFC 7523 names), and Endpoint
-	// otherwise. Set it when the server expects its issuer identifier.
+	// AssertionAudience is the aud of client assertions, for
+	// [AuthPrivateKeyJWT]. If empty, Issuer is used: the issuer
+	// identifier, as one string, is the audience that
+	// draft-ietf-oauth-rfc7523bis and FAPI 2.0 require (a token endpoint
+	// audience let assertions be replayed elsewhere, and servers such as
+	// ZITADEL refuse it). Set it only for a server that expects another
+	// value. One of the two is required with private_key_jwt.
 	AssertionAudience string
 	// BearerToken is the access token sent with [AuthBearer].
 	BearerToken string
@@ -131,8 +157,10 @@ type Config struct {
 	// flood of bad tokens does not become a flood of calls. If zero, 30s
 	// is used; a negative value keeps none.
 	InactiveCacheTTL time.Duration
-	// CacheSize bounds the number of cached results (the least recently
-	// used go first). Entries are keyed by the SHA-256 of the token, never
+	// CacheSize is the most results the cache keeps, exactly (the least
+	// recently used go first; from 128 entries on, the cache is split for
+	// parallel requests into up to 16 parts of at least 64 entries, each
+	// its own LRU). Entries are keyed by the SHA-256 of the token, never
 	// the token itself. If zero, 10000 is used; a negative value turns the
 	// cache off.
 	CacheSize int

@@ -8,9 +8,19 @@
 // A [Client] POSTs token=…&token_type_hint=access_token to the configured (or
 // discovered) introspection endpoint, authenticated as the resource server
 // with client_secret_basic (the default), client_secret_post,
-// private_key_jwt (RFC 7523) or a bearer token. A token is accepted only when
-// the response's active member is the JSON boolean true; the response's exp
-// and nbf are checked locally as well, and iss and aud when configured.
+// private_key_jwt (RFC 7523; the assertion's aud is the issuer identifier) or
+// a bearer token; [AuthNone], for an endpoint the network protects (Ory
+// Hydra's admin port), sends no credentials.
+//
+// A token is accepted only when the response's active member is the JSON
+// boolean true and the response describes an access token: token_type, when
+// present, must be Bearer, DPoP or access_token (in any case), and the other
+// members some servers use to say which kind of token it is (Ory Hydra's
+// token_use, Keycloak's typ) must name an access token too, so that a
+// refresh or ID token another application introspects is refused. aud must
+// name one of [Config.Audiences], which are required: as with jwtverify, only
+// [Config.InsecureSkipAudienceCheck] turns the check off. exp and nbf are
+// checked locally as well, and iss when [Config.Issuer] is set.
 //
 // Answers are cached by the SHA-256 of the token in a bounded LRU: an active
 // one until the earlier of the token's exp and [Config.CacheTTL] (5 minutes),
@@ -28,6 +38,11 @@
 // loopback), and redirects are never followed: the token and the client's
 // credentials go to the configured endpoint or nowhere. Tokens, secrets and
 // response bodies appear in no error, log record or hook argument.
+//
+// Every configuration mistake, including issuer metadata that names another
+// issuer and a URL that is not https (http is allowed only on loopback), is
+// an error from [New] matching [jwtverify.ErrConfig]; a discovery that gets
+// no answer matches [jwtverify.ErrUnavailable].
 //
 // A [Chain] combines a [jwtverify.Verifier] for JWTs with a Client for
 // everything else, optionally introspecting JWTs too for revocation.

@@ -20,7 +20,13 @@ import (
 // [jwtverify.IssuerError], [jwtverify.AudienceError],
 // [jwtverify.MissingClaimError]), so that a handler treats a rejected opaque
 // token and a rejected JWT alike; an empty or oversized token is a
-// [jwtverify.MalformedError].
+// [jwtverify.MalformedError]; an active token that is not an access token (a
+// refresh token, say) matches [jwtverify.ErrType].
+//
+// [New] reports configuration mistakes, including issuer metadata that names
+// another issuer or a URL that may not be used, with errors matching
+// [jwtverify.ErrConfig] (retrying does not help); a discovery that fails for
+// want of an answer is an [EndpointError].
 var (
 	// ErrInactive reports a token that the authorization server did not
 	// declare active. It matches [jwtverify.ErrInvalidToken].
@@ -34,6 +40,19 @@ var (
 	// that Close interrupted). It matches [jwtverify.ErrUnavailable].
 	ErrClosed error = &category{"introspect: client closed", jwtverify.ErrUnavailable}
 )
+
+// errConfig is the category of New's configuration errors: "introspect:
+// invalid configuration: …", matching jwtverify.ErrConfig.
+var errConfig error = &category{"introspect: invalid configuration", jwtverify.ErrConfig}
+
+// withCause is an error that also matches cause without repeating its text
+// (when the text already says what cause says, URL included).
+type withCause struct {
+	error
+	cause error
+}
+
+func (e *withCause) Unwrap() []error { return []error{e.error, e.cause} }
 
 // category is a sentinel that also matches its parent category.
 type category struct {
@@ -117,3 +136,31 @@ var (
 	errInactiveMissing = &InactiveError{Reason: "active is missing"}
 	errInactiveType    = &InactiveError{Reason: "active is not the JSON boolean true"}
 )
+
+// kindError reports an active token that is not an access token: a member
+// that says which kind of token it is (token_type, token_use or typ) names
+// another kind, such as a refresh or an ID token. It matches
+// [jwtverify.ErrType] and [jwtverify.ErrInvalidToken].
+type kindError struct {
+	member    *kindMember
+	got       string // the member's value
+	notString bool   // the value is not a JSON string
+}
+
+func (e *kindError) Error() string {
+	var b strings.Builder
+	b.WriteString("introspect: the token is not an access token: ")
+	b.WriteString(e.member.name)
+	if e.notString {
+		b.WriteString(" is not a JSON string")
+	} else {
+		b.WriteString(" is ")
+		b.WriteString(strconv.Quote(fetch.Excerpt(e.got)))
+	}
+	b.WriteString(" (accepted: ")
+	b.WriteString(e.member.accepted)
+	b.WriteString(")")
+	return b.String()
+}
+
+func (e *kindError) Unwrap() error { return jwtverify.ErrType }

@@ -2,12 +2,16 @@ package introspect
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 )
 
 // FuzzParseResponse feeds arbitrary bodies to the introspection response
-// parser. It must never panic, and it may call a token active only when the
-// body is a JSON object whose active member is the boolean true.
+// parser. It must never panic, it may call a token active only when the body
+// is a JSON object whose active member is the boolean true, and it may let an
+// active token pass the kind check only when token_type, token_use and typ
+// are absent or name an access token.
 func FuzzParseResponse(f *testing.F) {
 	for _, s := range []string{
 		`{"active":true,"scope":"a b","client_id":"c","exp":1900000000,"aud":"api"}`,
@@ -21,6 +25,11 @@ func FuzzParseResponse(f *testing.F) {
 		`{"active":true,"aud":{"x":1}}`,
 		`[{"active":true}]`,
 		`{"active":true`,
+		`{"active":true,"token_type":"Bearer","token_use":"access_token","typ":"DPoP"}`,
+		`{"active":true,"token_type":"refresh_token"}`,
+		`{"active":true,"token_use":"refresh_token","aud":["api"]}`,
+		`{"active":true,"typ":"Refresh","token_type":"Refresh"}`,
+		`{"active":true,"token_type":"acce\u017f\u017f_token"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -35,6 +44,22 @@ func FuzzParseResponse(f *testing.F) {
 		}
 		if m["active"] != true {
 			t.Fatalf("parseResponse(%q) = active, but active is %#v", data, m["active"])
+		}
+		if res.kind != nil {
+			return
+		}
+		for member, allowed := range map[string][]string{
+			"token_type": {"bearer", "dpop", "access_token"},
+			"token_use":  {"access_token", "access"},
+			"typ":        {"bearer", "dpop"},
+		} {
+			v, present := m[member]
+			if !present {
+				continue
+			}
+			if s, ok := v.(string); !ok || !slices.Contains(allowed, strings.ToLower(s)) {
+				t.Fatalf("parseResponse(%q) passes the kind check, but %s is %#v", data, member, v)
+			}
 		}
 	})
 }

@@ -92,17 +92,27 @@ func TestHTTPClient_Honoured(t *testing.T) {
 // introspection endpoint of ep (when withEndpoint).
 func metadataServer(t *testing.T, ep *endpoint, withEndpoint bool) string {
 	t.Helper()
+	return metadataServerWith(t, ep, func(_ string, m map[string]any) {
+		if !withEndpoint {
+			delete(m, "introspection_endpoint")
+		}
+	})
+}
+
+// metadataServerWith serves OpenID Connect metadata for its own URL, with the
+// introspection endpoint of ep, after edit changed it.
+func metadataServerWith(t *testing.T, ep *endpoint, edit func(base string, m map[string]any)) string {
+	t.Helper()
 	mux := http.NewServeMux()
 	var base string
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		m := map[string]any{
-			"issuer":         base,
-			"jwks_uri":       base + "/jwks",
-			"token_endpoint": base + "/token",
+			"issuer":                 base,
+			"jwks_uri":               base + "/jwks",
+			"token_endpoint":         base + "/token",
+			"introspection_endpoint": base + "/introspect",
 		}
-		if withEndpoint {
-			m["introspection_endpoint"] = base + "/introspect"
-		}
+		edit(base, m)
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(m)
 	})
@@ -132,7 +142,7 @@ func TestDiscovery(t *testing.T) {
 	}
 }
 
-func TestDiscovery_AssertionAudienceIsTokenEndpoint(t *testing.T) {
+func TestDiscovery_AssertionAudienceIsIssuer(t *testing.T) {
 	_, key := newEd25519(t)
 	ep := &endpoint{authorize: func(r *http.Request, _ url.Values) bool { return true }}
 	iss := metadataServer(t, ep, true)
@@ -143,34 +153,93 @@ func TestDiscovery_AssertionAudienceIsTokenEndpoint(t *testing.T) {
 	mustAuth(t, c, "opaque")
 	_, form := ep.lastRequest()
 	_, claims := verifyAssertion(t, form.Get("client_assertion"), key.Public())
-	if claims["aud"] != iss+"/token" {
-		t.Errorf("assertion aud = %v, want the discovered token endpoint %s/token", claims["aud"], iss)
+	if aud, ok := claims["aud"].(string); !ok || aud != iss {
+		t.Errorf("assertion aud = %#v, want the issuer %q as one string (not the token endpoint)", claims["aud"], iss)
 	}
 }
 
+// TestDiscovery_Failures checks that a mistake in the configuration or in the
+// server's metadata is a configuration error (ErrConfig) that names the URL
+// once, and that a server that cannot be reached is an outage
+// (ErrUnavailable).
 func TestDiscovery_Failures(t *testing.T) {
-	t.Run("no introspection_endpoint", func(t *testing.T) {
-		iss := metadataServer(t, &endpoint{}, false)
-		cfg := baseConfig("", newClock())
-		cfg.Issuer = iss
-		if c, err := introspect.New(t.Context(), cfg); err == nil {
-			c.Close()
-			t.Fatal("New(issuer without introspection_endpoint) = nil error")
-		}
-	})
-	t.Run("metadata unavailable", func(t *testing.T) {
-		srv := httptest.NewServer(http.NotFoundHandler())
-		t.Cleanup(srv.Close)
-		cfg := baseConfig("", newClock())
-		cfg.Issuer = srv.URL
-		c, err := introspect.New(t.Context(), cfg)
-		if err == nil {
-			c.Close()
-		}
-		if !errors.Is(err, jwtverify.ErrUnavailable) {
-			t.Fatalf("New(issuer without metadata) = %v, want ErrUnavailable", err)
-		}
-	})
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(notFound.Close)
+	tests := []struct {
+		name   string
+		issuer func(t *testing.T) string
+		want   error
+	}{
+		{
+			name:   "http issuer off loopback",
+			issuer: func(*testing.T) string { return "http://auth.example.com" },
+			want:   jwtverify.ErrConfig,
+		},
+		{
+			name: "metadata names another issuer",
+			issuer: func(t *testing.T) string {
+				return metadataServerWith(t, &endpoint{}, func(_ string, m map[string]any) { m["issuer"] = "https://evil.example.com" })
+			},
+			want: jwtverify.ErrConfig,
+		},
+		{
+			name: "http introspection_endpoint off loopback",
+			issuer: func(t *testing.T) string {
+				return metadataServerWith(t, &endpoint{}, func(_ string, m map[string]any) {
+					m["introspection_endpoint"] = "http://auth.example.com/introspect"
+				})
+			},
+			want: jwtverify.ErrConfig,
+		},
+		{
+			name: "http jwks_uri off loopback",
+			issuer: func(t *testing.T) string {
+				return metadataServerWith(t, &endpoint{}, func(_ string, m map[string]any) { m["jwks_uri"] = "http://auth.example.com/jwks" })
+			},
+			want: jwtverify.ErrConfig,
+		},
+		{
+			name:   "no introspection_endpoint",
+			issuer: func(t *testing.T) string { return metadataServer(t, &endpoint{}, false) },
+			want:   jwtverify.ErrConfig,
+		},
+		{
+			name:   "metadata not found",
+			issuer: func(*testing.T) string { return notFound.URL },
+			want:   jwtverify.ErrUnavailable,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := tt.issuer(t)
+			cfg := baseConfig("", newClock())
+			cfg.Issuer = iss
+			c, err := introspect.New(t.Context(), cfg)
+			if err == nil {
+				c.Close()
+				t.Fatalf("New(%s) = nil error, want %v", tt.name, tt.want)
+			}
+			t.Log(err)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("New(%s) = %v, want %v", tt.name, err, tt.want)
+			}
+			other := jwtverify.ErrUnavailable
+			if tt.want == jwtverify.ErrUnavailable {
+				other = jwtverify.ErrConfig
+			}
+			if errors.Is(err, other) {
+				t.Errorf("New(%s) = %v, also matches %v", tt.name, err, other)
+			}
+			if tt.want == jwtverify.ErrConfig {
+				if !strings.HasPrefix(err.Error(), "introspect: invalid configuration: ") {
+					t.Errorf("New(%s) = %q, want the prefix introspect: invalid configuration:", tt.name, err)
+				}
+				if n := strings.Count(err.Error(), iss); n != 1 {
+					t.Errorf("New(%s) = %q names the issuer %d times, want once", tt.name, err, n)
+				}
+			}
+		})
+	}
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writes.

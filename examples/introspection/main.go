@@ -46,7 +46,10 @@ func main() {
 
 	// 2. The introspection client: the endpoint is discovered from the
 	//    issuer's metadata; answers are cached (active ones at most 5
-	//    minutes and never past exp, inactive ones 30 seconds).
+	//    minutes and never past exp, inactive ones 30 seconds). Audiences
+	//    is required: a token the server issued for another API must not
+	//    get in. Only access tokens are accepted: a refresh token, active
+	//    at the server too, is refused.
 	client, err := introspect.New(ctx, introspect.Config{
 		Issuer:       asServer.URL,
 		ClientID:     apiClientID,
@@ -71,6 +74,7 @@ func main() {
 	otherAPI := as.issue(map[string]any{"sub": "alice", "scope": "orders:read", "aud": "https://other.example.com"})
 	revoked := as.issue(map[string]any{"sub": "carol", "scope": "orders:read", "aud": audience})
 	as.revoke(revoked)
+	refresh := as.issue(map[string]any{"sub": "alice", "scope": "orders:read", "aud": audience, "token_type": "refresh_token"})
 
 	for _, c := range []struct{ name, path, token string }{
 		{"valid token", "/orders", good},
@@ -79,6 +83,7 @@ func main() {
 		{"valid token, route without scope", "/profile", profileOnly},
 		{"revoked token", "/orders", revoked},
 		{"token for another API", "/orders", otherAPI},
+		{"refresh token instead of an access token", "/orders", refresh},
 		{"unknown token", "/orders", "made-up-token"},
 		{"no token", "/orders", ""},
 	} {
