@@ -49,7 +49,12 @@ type Config struct {
 	Optional bool
 	// Exclude, if set, selects requests that pass without any check and
 	// without claims (health checks, metrics). It runs first, on every
-	// request, and must be safe for concurrent use. See [ExcludePaths].
+	// request, and must be safe for concurrent use. It must decide on the
+	// path the router will route, not on a decoded or cleaned copy of it:
+	// [ExcludePaths] does, and says how; a function of your own that
+	// compares r.URL.Path alone lets "/health%7a" reach a protected route
+	// on routers that route the path as sent (echo, chi, gin with
+	// UseRawPath). If nil, no request is excluded.
 	Exclude func(*http.Request) bool
 
 	// FormToken also accepts the token as the access_token member of an
