@@ -140,8 +140,10 @@ func (g *Guard) rejection(err error) Rejection {
 // Reject answers a request that [Guard.Check] (or a route check) refused
 // with err: it logs the rejection, calls [Hooks.Rejected], then writes the
 // answer with [Config.ErrorHandler] or, by default, as RFC 6750 says: the
-// status, WWW-Authenticate (except for 503), Cache-Control: no-store, and a
-// JSON body {"error", "error_description", "scope"} in the same terms. The
+// status, Cache-Control: no-store, a WWW-Authenticate challenge (the realm
+// alone for a missing token, none for 503), and a JSON body with "error"
+// whenever an error code applies, "error_description" always and "scope"
+// for insufficient_scope; the package documentation has the table. The
 // client never sees err's text. A nil err is answered as invalid_token.
 //
 // A key source or introspection endpoint that is down ([jwtverify.ErrUnavailable])
