@@ -75,13 +75,13 @@ func classify(err error) Rejection {
 	case errors.Is(err, ErrInvalidRequest):
 		rej.Status, rej.Code, rej.Reason = http.StatusBadRequest, "invalid_request", "invalid_request"
 		rej.Description = "the request is malformed"
-		if re, ok := errors.AsType[*RequestError](err); ok && re.Reason != "" {
+		if re := (*RequestError)(nil); errors.As(err, &re) && re.Reason != "" {
 			rej.Description = sanitize(re.Reason)
 		}
 	case errors.Is(err, ErrInsufficientScope):
 		rej.Status, rej.Code, rej.Reason = http.StatusForbidden, "insufficient_scope", "insufficient_scope"
 		rej.Description = "the access token lacks a required scope"
-		if se, ok := errors.AsType[*ScopeError](err); ok {
+		if se := (*ScopeError)(nil); errors.As(err, &se) {
 			rej.Scope = sanitize(se.scopeString())
 			if se.Any {
 				rej.Description = "the access token needs one of the scopes listed"
