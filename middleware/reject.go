@@ -157,23 +157,25 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rej := g.rejection(err)
 	ctx := r.Context()
-	if g.log != nil {
-		level := slog.LevelDebug
-		if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
-			level = slog.LevelWarn
+	log := g.log
+	if log == nil {
+		log = slog.Default() // looked up now: a later slog.SetDefault counts
+	}
+	level := slog.LevelDebug
+	if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
+		level = slog.LevelWarn
+	}
+	if log.Enabled(ctx, level) {
+		path := ""
+		if r.URL != nil {
+			path = r.URL.EscapedPath() // as sent: "/health%7a", not "/healthz"
 		}
-		if g.log.Enabled(ctx, level) {
-			path := ""
-			if r.URL != nil {
-				path = r.URL.Path
-			}
-			g.log.LogAttrs(ctx, level, "tokenguard: request rejected",
-				slog.String("reason", rej.Reason),
-				slog.Int("status", rej.Status),
-				slog.String("method", r.Method),
-				slog.String("path", path),
-				slog.String("error", err.Error()))
-		}
+		log.LogAttrs(ctx, level, "tokenguard: request rejected",
+			slog.String("reason", rej.Reason),
+			slog.Int("status", rej.Status),
+			slog.String("method", r.Method),
+			slog.String("path", path),
+			slog.String("error", err.Error()))
 	}
 	if g.rejected != nil {
 		g.rejected(ctx, rej)
