@@ -1,9 +1,11 @@
 package middleware_test
 
 import (
+	"bufio"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,4 +121,49 @@ func excludePanic(p string) (err error) {
 	}()
 	middleware.ExcludePaths(p)
 	return nil
+}
+
+// FuzzExcludePaths sends arbitrary request targets through the server's own
+// request parser: whenever ExcludePaths lets one through, the path on the
+// request line must be byte for byte a listed path.
+func FuzzExcludePaths(f *testing.F) {
+	for _, s := range []string{
+		"/healthz", "/health%7a", "/%68ealthz", "//healthz", "/x/../healthz", "/healthz?a=b",
+		"http://h/healthz", "http://h/health%7a", "/a:b", "/a%3Ab", "*", "/healthz#x", "/healthz%3F",
+	} {
+		f.Add(s)
+	}
+	listed := []string{"/healthz", "/", "/a:b"}
+	exclude := middleware.ExcludePaths(listed...)
+	f.Fuzz(func(t *testing.T, target string) {
+		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n")))
+		if err != nil || !exclude(r) {
+			return
+		}
+		path := requestLinePath(r.RequestURI)
+		if !slices.Contains(listed, path) {
+			t.Fatalf("GET %q excluded: its path %q is not listed (URL.Path %q, RawPath %q)", target, path, r.URL.Path, r.URL.RawPath)
+		}
+	})
+}
+
+// requestLinePath returns the path of a request target as sent: for the
+// absolute form ("scheme:" then "//authority" or not), what follows the
+// scheme and authority; the query is cut first, as net/url does.
+func requestLinePath(target string) string {
+	target, _, _ = strings.Cut(target, "?")
+	if strings.HasPrefix(target, "/") {
+		return target
+	}
+	_, rest, ok := strings.Cut(target, ":")
+	if !ok {
+		return target
+	}
+	if auth, ok := strings.CutPrefix(rest, "//"); ok {
+		if i := strings.IndexByte(auth, '/'); i >= 0 {
+			return auth[i:]
+		}
+		return ""
+	}
+	return rest
 }
