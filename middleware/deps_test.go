@@ -7,8 +7,11 @@ import (
 	"testing"
 )
 
-// TestCoreHasNoFrameworkImport fails when a core package gains a dependency on
-// a web framework: only the adapter packages may import gin or echo.
+// TestCoreHasNoFrameworkImport fails when a core package, or one of its test
+// files, gains a dependency on a web framework: only the adapter packages
+// (and the test-only internal/pathtest) may import gin, echo or chi. Test
+// files count because a user's go mod tidy records what the tests of the
+// packages it imports need.
 func TestCoreHasNoFrameworkImport(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -21,20 +24,21 @@ func TestCoreHasNoFrameworkImport(t *testing.T) {
 			pkgs = append(pkgs, module+p)
 		}
 	}
-	forbidden := []string{"github.com/gin-gonic/", "github.com/labstack/"}
+	forbidden := []string{"github.com/gin-gonic/", "github.com/labstack/", "github.com/go-chi/"}
 	for _, pkg := range pkgs {
-		out, err := exec.CommandContext(t.Context(), goTool, "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		out, err := exec.CommandContext(t.Context(), goTool, "list", "-deps", "-test", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
 		if err != nil {
-			t.Fatalf("go list -deps %s: %v\n%s", pkg, err, out)
+			t.Fatalf("go list -deps -test %s: %v\n%s", pkg, err, out)
 		}
 		deps := strings.Fields(string(out))
 		if len(deps) < 2 {
-			t.Fatalf("go list -deps %s listed %q, want the package and its dependencies", pkg, deps)
+			t.Fatalf("go list -deps -test %s listed %q, want the package and its dependencies", pkg, deps)
 		}
 		for _, d := range deps {
 			for _, f := range forbidden {
 				if strings.HasPrefix(d, f) {
-					t.Errorf("%s depends on %s; frameworks belong in the adapter packages only", pkg, d)
+					t.Errorf("%s or its tests depend on %s; frameworks belong in the adapter packages and internal/pathtest only", pkg, d)
+					break
 				}
 			}
 		}

@@ -40,14 +40,37 @@
 //	malformed request             400  Bearer realm="api", error="invalid_request", error_description="…"
 //	bad, expired, foreign token   401  Bearer realm="api", error="invalid_token", error_description="…"
 //	missing scope                 403  Bearer realm="api", error="insufficient_scope", error_description="…", scope="…"
+//	refused by a Require check    403  Bearer realm="api", error="insufficient_scope", error_description="…"
 //	key source or AS unreachable  503  (no challenge)
 //
-// Every answer carries Cache-Control: no-store and a JSON body with the same
-// error, error_description and scope. Descriptions are fixed phrases per
-// category; the text of an error never reaches the client. The status is
-// chosen with [errors.Is] alone (see [ErrNoToken] for the categories), so a
-// custom Authenticator only has to wrap [jwtverify.ErrInvalidToken] or
-// [jwtverify.ErrUnavailable]; any other error fails closed as invalid_token.
+// Unless a [Config.ErrorHandler] renders them, refusals carry Cache-Control:
+// no-store and a JSON body with
+//
+//   - "error", the error code, whenever one applies: on every refusal but
+//     the 401 for a missing token ("temporarily_unavailable" on a 503);
+//   - "error_description", always;
+//   - "scope", the scopes the route asks for, on insufficient_scope from
+//     [RequireScopes] or [RequireAnyScope].
+//
+// The challenge carries the same error, error_description and scope, except
+// on the 401 for a missing token, which carries the realm alone (RFC 6750
+// §3.1: a client that sent no credentials gets no error information in the
+// challenge), and on the 503, which has no challenge at all: the token may
+// be fine. Descriptions are fixed phrases per category; the text of an error
+// never reaches the client. The status is chosen with [errors.Is] alone (see
+// [ErrNoToken] for the categories), so a custom Authenticator only has to
+// wrap [jwtverify.ErrInvalidToken] or [jwtverify.ErrUnavailable]; any other
+// error fails closed as invalid_token.
+//
+// # Public routes
+//
+// [Config.Exclude] lets chosen requests through without a check, and
+// [ExcludePaths] builds it from a list of paths such as "/healthz". A request
+// is excluded only when its path is byte for byte a listed one: "/health%7a",
+// "//healthz", "/x/../healthz" and "/healthz/" need a token, because routers
+// disagree on where such paths go, and some would route them to a protected
+// handler. Mounting the Guard on a route group that holds only the protected
+// routes avoids exclusion altogether.
 //
 // # What it does not do
 //

@@ -152,7 +152,7 @@ func (g *Guard) postForm(r *http.Request) (url.Values, error) {
 	}
 	fr.Body = http.MaxBytesReader(nil, body, g.maxForm)
 	if err := fr.ParseForm(); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			return nil, errFormTooLarge
 		}
 		return nil, errFormUnreadable

@@ -53,7 +53,7 @@ func FuzzExtract(f *testing.F) {
 		if tok == "" || len(tok) > 256 || !isB64Token(tok) {
 			t.Fatalf("token() = %q: not a bounded non-empty b64token", tok)
 		}
-		if !strings.Contains(h1, tok) && !strings.Contains(query, tok) && !strings.Contains(cookie, tok) &&
+		if !strings.Contains(h1, tok) && !strings.Contains(h2, tok) && !strings.Contains(query, tok) && !strings.Contains(cookie, tok) &&
 			!strings.Contains(mustUnescape(query), tok) {
 			t.Fatalf("token() = %q, found in none of the sources", tok)
 		}

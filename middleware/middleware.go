@@ -33,8 +33,9 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (*jwt
 }
 
 // Config configures a [Guard]. The zero value is strict: a bearer token in
-// the Authorization header only, on every request, realm "api", nothing
-// logged. [NewGuard] copies it: later changes have no effect.
+// the Authorization header only, on every request, realm "api", rejections
+// logged to [slog.Default] at Debug (503 at Warn). [NewGuard] copies it:
+// later changes have no effect.
 type Config struct {
 	// Realm is the realm of the WWW-Authenticate challenge. If empty, "api"
 	// is used. It may hold printable ASCII except '"' and '\'.
@@ -49,7 +50,12 @@ type Config struct {
 	Optional bool
 	// Exclude, if set, selects requests that pass without any check and
 	// without claims (health checks, metrics). It runs first, on every
-	// request, and must be safe for concurrent use. See [ExcludePaths].
+	// request, and must be safe for concurrent use. It must decide on the
+	// path the router will route, not on a decoded or cleaned copy of it:
+	// [ExcludePaths] does, and says how; a function of your own that
+	// compares r.URL.Path alone lets "/health%7a" reach a protected route
+	// on routers that route the path as sent (echo, chi, gin with
+	// UseRawPath). If nil, no request is excluded.
 	Exclude func(*http.Request) bool
 
 	// FormToken also accepts the token as the access_token member of an
@@ -83,10 +89,14 @@ type Config struct {
 	// not send rej.Err's text to the client. Logging and hooks run before
 	// it. It must be safe for concurrent use.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, rej Rejection)
-	// Logger receives every rejection: Debug for client errors (400, 401,
-	// 403: a client's mistake must not flood the logs), Warn for 503. The
-	// token and the Authorization header are never logged. If nil, nothing
-	// is logged.
+	// Logger receives every rejection, with its reason, status, method,
+	// path (as sent) and error: Debug for client errors (400, 401, 403: a
+	// client's mistake must not flood the logs), Warn for 503. The token
+	// and the Authorization header are never logged. If nil,
+	// [slog.Default] is used, looked up at each rejection (so a later
+	// [slog.SetDefault] counts): turn its level down to Debug to see why
+	// requests are refused. To log nothing, pass
+	// slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 	// Hooks are called on authentication outcomes; see [Hooks].
 	Hooks Hooks

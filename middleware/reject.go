@@ -75,13 +75,13 @@ func classify(err error) Rejection {
 	case errors.Is(err, ErrInvalidRequest):
 		rej.Status, rej.Code, rej.Reason = http.StatusBadRequest, "invalid_request", "invalid_request"
 		rej.Description = "the request is malformed"
-		if re, ok := errors.AsType[*RequestError](err); ok && re.Reason != "" {
+		if re := (*RequestError)(nil); errors.As(err, &re) && re.Reason != "" {
 			rej.Description = sanitize(re.Reason)
 		}
 	case errors.Is(err, ErrInsufficientScope):
 		rej.Status, rej.Code, rej.Reason = http.StatusForbidden, "insufficient_scope", "insufficient_scope"
 		rej.Description = "the access token lacks a required scope"
-		if se, ok := errors.AsType[*ScopeError](err); ok {
+		if se := (*ScopeError)(nil); errors.As(err, &se) {
 			rej.Scope = sanitize(se.scopeString())
 			if se.Any {
 				rej.Description = "the access token needs one of the scopes listed"
@@ -140,8 +140,10 @@ func (g *Guard) rejection(err error) Rejection {
 // Reject answers a request that [Guard.Check] (or a route check) refused
 // with err: it logs the rejection, calls [Hooks.Rejected], then writes the
 // answer with [Config.ErrorHandler] or, by default, as RFC 6750 says: the
-// status, WWW-Authenticate (except for 503), Cache-Control: no-store, and a
-// JSON body {"error", "error_description", "scope"} in the same terms. The
+// status, Cache-Control: no-store, a WWW-Authenticate challenge (the realm
+// alone for a missing token, none for 503), and a JSON body with "error"
+// whenever an error code applies, "error_description" always and "scope"
+// for insufficient_scope; the package documentation has the table. The
 // client never sees err's text. A nil err is answered as invalid_token.
 //
 // A key source or introspection endpoint that is down ([jwtverify.ErrUnavailable])
@@ -155,23 +157,25 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rej := g.rejection(err)
 	ctx := r.Context()
-	if g.log != nil {
-		level := slog.LevelDebug
-		if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
-			level = slog.LevelWarn
+	log := g.log
+	if log == nil {
+		log = slog.Default() // looked up now: a later slog.SetDefault counts
+	}
+	level := slog.LevelDebug
+	if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
+		level = slog.LevelWarn
+	}
+	if log.Enabled(ctx, level) {
+		path := ""
+		if r.URL != nil {
+			path = r.URL.EscapedPath() // as sent: "/health%7a", not "/healthz"
 		}
-		if g.log.Enabled(ctx, level) {
-			path := ""
-			if r.URL != nil {
-				path = r.URL.Path
-			}
-			g.log.LogAttrs(ctx, level, "tokenguard: request rejected",
-				slog.String("reason", rej.Reason),
-				slog.Int("status", rej.Status),
-				slog.String("method", r.Method),
-				slog.String("path", path),
-				slog.String("error", err.Error()))
-		}
+		log.LogAttrs(ctx, level, "tokenguard: request rejected",
+			slog.String("reason", rej.Reason),
+			slog.Int("status", rej.Status),
+			slog.String("method", r.Method),
+			slog.String("path", path),
+			slog.String("error", err.Error()))
 	}
 	if g.rejected != nil {
 		g.rejected(ctx, rej)

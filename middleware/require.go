@@ -126,19 +126,3 @@ func newScopeError(scopes []string, any bool) *ScopeError {
 	s := slices.Clone(scopes)
 	return &ScopeError{Scopes: s, Any: any, scope: strings.Join(s, " ")}
 }
-
-// ExcludePaths returns a [Config.Exclude] function that matches requests
-// whose URL path is exactly one of paths, such as "/healthz".
-func ExcludePaths(paths ...string) func(*http.Request) bool {
-	set := make(map[string]struct{}, len(paths))
-	for _, p := range paths {
-		set[p] = struct{}{}
-	}
-	return func(r *http.Request) bool {
-		if r.URL == nil {
-			return false
-		}
-		_, ok := set[r.URL.Path]
-		return ok
-	}
-}

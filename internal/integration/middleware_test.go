@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-chi/chi/v5"
 	echo4 "github.com/labstack/echo/v4"
 	echo5 "github.com/labstack/echo/v5"
 
@@ -42,7 +43,7 @@ func answer(c *jwtverify.Claims, ok bool) (int, apiAnswer) {
 	return http.StatusOK, apiAnswer{ClientID: c.ClientID, Audience: c.Audience, Scopes: c.Scopes}
 }
 
-// entryPoints are the four ways to put tokenguard in front of an API.
+// entryPoints are the ways to put tokenguard in front of an API.
 var entryPoints = []struct {
 	name  string
 	build func(a middleware.Authenticator) http.Handler
@@ -58,6 +59,19 @@ var entryPoints = []struct {
 		mux.Handle("GET /orders", middleware.RequireScopes(readScope)(h))
 		mux.Handle("GET /admin", middleware.RequireScopes(adminScope)(h))
 		return middleware.New(a)(mux)
+	}},
+	{"chi", func(a middleware.Authenticator) http.Handler {
+		h := func(w http.ResponseWriter, r *http.Request) {
+			status, body := answer(jwtverify.ClaimsFromContext(r.Context()))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(body)
+		}
+		r := chi.NewRouter()
+		r.Use(middleware.New(a))
+		r.With(middleware.RequireScopes(readScope)).Get("/orders", h)
+		r.With(middleware.RequireScopes(adminScope)).Get("/admin", h)
+		return r
 	}},
 	{"gin", func(a middleware.Authenticator) http.Handler {
 		h := func(c *gin.Context) { c.JSON(answer(ginguard.Claims(c))) }
@@ -85,10 +99,10 @@ var entryPoints = []struct {
 	}},
 }
 
-// TestEntryPoints runs one table of requests, with tokens from the real
-// server, through net/http, gin, echo v4 and echo v5. The Authenticator
-// verifies JWTs locally and introspects opaque tokens.
-func TestEntryPoints(t *testing.T) {
+// TestMiddlewareEntryPoints runs one table of requests, with tokens from the
+// real server, through net/http, chi, gin, echo v4 and echo v5. The
+// Authenticator verifies JWTs locally and introspects opaque tokens.
+func TestMiddlewareEntryPoints(t *testing.T) {
 	srv := sharedServer(t)
 	srv.logOnFailure(t)
 	gin.SetMode(gin.TestMode) // once, before any engine exists
@@ -167,34 +181,45 @@ func TestEntryPoints(t *testing.T) {
 	}
 }
 
-// checkRejection checks an RFC 6750 answer: the challenge, no-store, and a
-// JSON body with the same error code.
+// checkRejection checks an RFC 6750 answer as the middleware documents it:
+// no-store; a JSON body with "error" when a code applies (all but the
+// no-token 401), "error_description" always and "scope" for
+// insufficient_scope, nothing else; a Bearer challenge with the same error
+// and scope, and no error information at all on the no-token 401.
 func checkRejection(t *testing.T, resp *http.Response, body []byte, code, scope string) {
 	t.Helper()
 	challenge := resp.Header.Get("WWW-Authenticate")
 	if !strings.HasPrefix(challenge, "Bearer ") {
 		t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", challenge)
 	}
-	if has := strings.Contains(challenge, "error="); has != (code != "") {
-		t.Errorf("WWW-Authenticate = %q, want error code %q", challenge, code)
+	for _, param := range []struct{ name, want string }{{"error", code}, {"scope", scope}} {
+		has := strings.Contains(challenge, param.name+`="`)
+		if has != (param.want != "") || (has && !strings.Contains(challenge, param.name+`="`+param.want+`"`)) {
+			t.Errorf("WWW-Authenticate = %q, want %s %q", challenge, param.name, param.want)
+		}
 	}
-	if code != "" && !strings.Contains(challenge, `error="`+code+`"`) {
-		t.Errorf("WWW-Authenticate = %q, want error=%q", challenge, code)
+	if has := strings.Contains(challenge, "error_description="); has != (code != "") {
+		t.Errorf("WWW-Authenticate = %q: error_description present = %v, want %v", challenge, has, code != "")
 	}
-	if scope != "" && !strings.Contains(challenge, `scope="`+scope+`"`) {
-		t.Errorf("WWW-Authenticate = %q, want scope=%q", challenge, scope)
-	}
-	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", cc)
 	}
-	if code == "" {
-		return
+	var got map[string]string
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("body %s is not a JSON object of strings: %v", body, err)
 	}
-	var got struct {
-		Error string `json:"error"`
-		Scope string `json:"scope"`
+	if got["error_description"] == "" {
+		t.Errorf("body = %s, want an error_description", body)
 	}
-	if err := json.Unmarshal(body, &got); err != nil || got.Error != code || got.Scope != scope {
-		t.Errorf("body = %s, want error %q, scope %q", body, code, scope)
+	delete(got, "error_description")
+	want := map[string]string{}
+	if code != "" {
+		want["error"] = code
+	}
+	if scope != "" {
+		want["scope"] = scope
+	}
+	if len(got) != len(want) || got["error"] != want["error"] || got["scope"] != want["scope"] {
+		t.Errorf("body = %s, want error %q, scope %q and a description, nothing else", body, code, scope)
 	}
 }

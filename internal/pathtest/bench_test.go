@@ -1,4 +1,4 @@
-package middleware_test
+package pathtest
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-chi/chi/v5"
 	echo4 "github.com/labstack/echo/v4"
 	echo5 "github.com/labstack/echo/v5"
 
@@ -41,7 +42,6 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 		}
 	})
-	gin.SetMode(gin.TestMode)
 	for _, fw := range []struct {
 		name string
 		// router returns a router serving GET /me, behind v's middleware
@@ -55,6 +55,14 @@ func BenchmarkMiddleware(b *testing.B) {
 				return middleware.New(v)(mux)
 			}
 			return mux
+		}},
+		{"chi", func(guarded bool) http.Handler {
+			r := chi.NewRouter()
+			if guarded {
+				r.Use(middleware.New(v))
+			}
+			r.Get("/me", func(http.ResponseWriter, *http.Request) {})
+			return r
 		}},
 		{"gin", func(guarded bool) http.Handler {
 			r := gin.New()
