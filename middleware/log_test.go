@@ -58,7 +58,8 @@ func setDefault(t *testing.T, h slog.Handler) {
 }
 
 // TestDefaultLogger: with no Config.Logger, rejections go to slog.Default(),
-// looked up when logging, at Debug (503 at Warn), and never with the token.
+// looked up when logging, all at Debug (503 too), and never with the token;
+// a Config.Logger gets 503s at Warn.
 func TestDefaultLogger(t *testing.T) {
 	f := newFixture(t)
 	down, downToken := downAuthenticator(t)
@@ -86,7 +87,7 @@ func TestDefaultLogger(t *testing.T) {
 		{"tampered token", h, "/orders", "Bearer " + f.tampered, f.tampered, slog.LevelDebug, "signature", "401"},
 		{"malformed header", h, "/orders", "Bearer " + f.valid + " x", f.valid, slog.LevelDebug, "invalid_request", "400"},
 		{"route check without a Guard", noGuard, "/orders", "", "", slog.LevelDebug, "no_token", "401"},
-		{"key source down", hDown, "/orders", "Bearer " + downToken, downToken, slog.LevelWarn, "unavailable", "503"},
+		{"key source down", hDown, "/orders", "Bearer " + downToken, downToken, slog.LevelDebug, "unavailable", "503"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,8 +141,8 @@ func TestDefaultLogger(t *testing.T) {
 		req = httptest.NewRequest(http.MethodGet, "/orders", nil)
 		req.Header.Set("Authorization", "Bearer "+downToken)
 		hDown.ServeHTTP(httptest.NewRecorder(), req)
-		if recs := c.take(); len(recs) != 1 || recs[0].level != slog.LevelWarn {
-			t.Errorf("a 503 logged %+v, want one warning", recs)
+		if recs := c.take(); len(recs) != 0 {
+			t.Errorf("a 503 logged %+v at Info level, want nothing", recs)
 		}
 	})
 
@@ -152,6 +153,13 @@ func TestDefaultLogger(t *testing.T) {
 		g.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 		if d, o := def.take(), own.take(); len(d) != 0 || len(o) != 1 {
 			t.Errorf("default logger got %d records, Config.Logger %d; want 0 and 1", len(d), len(o))
+		}
+		gd := middleware.NewGuard(down, middleware.Config{Logger: slog.New(own)})
+		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+		req.Header.Set("Authorization", "Bearer "+downToken)
+		gd.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), req)
+		if o := own.take(); len(o) != 1 || o[0].level != slog.LevelWarn {
+			t.Errorf("a 503 logged %+v to Config.Logger, want one warning", o)
 		}
 	})
 }

@@ -34,7 +34,7 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (*jwt
 
 // Config configures a [Guard]. The zero value is strict: a bearer token in
 // the Authorization header only, on every request, realm "api", rejections
-// logged to [slog.Default] at Debug (503 at Warn). [NewGuard] copies it:
+// logged to [slog.Default] at Debug. [NewGuard] copies it:
 // later changes have no effect.
 type Config struct {
 	// Realm is the realm of the WWW-Authenticate challenge. If empty, "api"
@@ -94,8 +94,9 @@ type Config struct {
 	// client's mistake must not flood the logs), Warn for 503. The token
 	// and the Authorization header are never logged. If nil,
 	// [slog.Default] is used, looked up at each rejection (so a later
-	// [slog.SetDefault] counts): turn its level down to Debug to see why
-	// requests are refused. To log nothing, pass
+	// [slog.SetDefault] counts), with every rejection at Debug, 503s
+	// included: nothing shows until the application turns debug on
+	// (slog.SetLogLoggerLevel(slog.LevelDebug)). To log nothing, pass
 	// slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 	// Hooks are called on authentication outcomes; see [Hooks].

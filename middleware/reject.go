@@ -157,12 +157,12 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	rej := g.rejection(err)
 	ctx := r.Context()
-	log := g.log
+	log, level := g.log, slog.LevelDebug
 	if log == nil {
-		log = slog.Default() // looked up now: a later slog.SetDefault counts
-	}
-	level := slog.LevelDebug
-	if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
+		// Looked up now, so a later slog.SetDefault counts; everything at
+		// Debug, so nothing shows until the application turns debug on.
+		log = slog.Default()
+	} else if rej.Status == http.StatusServiceUnavailable && ctx.Err() == nil {
 		level = slog.LevelWarn
 	}
 	if log.Enabled(ctx, level) {
