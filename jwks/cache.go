@@ -29,8 +29,10 @@ const (
 // Errors of this package. Failures to fetch match [ErrFetch]; lookups of
 // kids that the set does not hold match [ErrUnknownKey].
 var (
-	// ErrFetch is the category of every failure to get a usable key set:
-	// network errors, timeouts, bad status, bad content, oversized bodies.
+	// ErrFetch is the category of every failure to get a key set or issuer
+	// metadata: network errors, timeouts, bad status, bad content, oversized
+	// bodies, refused URLs and refused metadata. A well-formed key set that
+	// holds no usable key is not a failure: its keys are simply none.
 	ErrFetch = errors.New("jwks: key set unavailable")
 	// ErrUnknownKey reports a kid that the set does not hold, even after a
 	// refresh (or when the refresh budget for unknown kids is spent).
@@ -73,7 +75,9 @@ type Config struct {
 	// can ask for. If zero, 1 minute is used.
 	MinRefreshInterval time.Duration
 	// MaxStale bounds how long the keys of the last good fetch are served
-	// while refreshes fail (stale-if-error). If zero, 24 hours is used.
+	// while refreshes fail (stale-if-error). A well-formed answer without
+	// usable keys is not a failure: it replaces the keys at once. If zero,
+	// 24 hours is used.
 	MaxStale time.Duration
 	// MissBudget is how many refreshes for an unknown kid may come back
 	// without it per MissWindow; past that, unknown kids fail fast without
@@ -87,8 +91,8 @@ type Config struct {
 	// MaxSets bounds how many key sets (and issuer metadata documents) are
 	// kept; the least recently used is dropped first. If zero, 100 is used.
 	MaxSets int
-	// Logger receives fetch failures (Warn) and dropped keys (Info). If
-	// nil, nothing is logged.
+	// Logger receives fetch failures (Warn), key sets without any usable
+	// key (Error), and dropped keys (Info). If nil, nothing is logged.
 	Logger *slog.Logger
 	// Hooks observe fetches. Any field may be nil.
 	Hooks Hooks
@@ -200,7 +204,8 @@ func (c *Cache) goOwned(f func()) bool {
 // Set returns the key set at url, fetching it first if the cache does not
 // hold it yet; it then keeps it fresh in the background. ctx bounds only this
 // call's wait, never the shared fetch. url must be https (http only for
-// loopback hosts).
+// loopback hosts). A set that holds no usable key is not an error (the
+// issuer may have withdrawn its keys); it is logged at Error level.
 func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
 	s, err := c.set(url)
 	if err != nil {
@@ -240,14 +245,8 @@ func (c *Cache) set(url string) (*Set, error) {
 	return s, nil
 }
 
-func (c *Cache) logWarn(ctx context.Context, msg string, attrs ...slog.Attr) {
+func (c *Cache) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	if c.cfg.Logger != nil {
-		c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
-	}
-}
-
-func (c *Cache) logInfo(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.cfg.Logger != nil {
-		c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+		c.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
 	}
 }

@@ -2,7 +2,6 @@ package jwks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -86,7 +85,8 @@ func (s *Set) stop() {
 func (s *Set) URL() string { return s.url }
 
 // Keys returns the usable keys of the last good fetch (nil before the first
-// one). The slice must not be modified.
+// one, empty when the issuer publishes no usable key). The slice must not be
+// modified.
 func (s *Set) Keys() []*Key {
 	if snap := s.cur.Load(); snap != nil {
 		return snap.keys
@@ -208,7 +208,10 @@ func (s *Set) start(reason, kid string) *call[*snapshot] {
 	return cl
 }
 
-// run performs one fetch for cl and publishes its result.
+// run performs one fetch for cl and publishes its result. A well-formed
+// answer is published even when it holds no usable key: the issuer may have
+// withdrawn its keys, and must be obeyed at once; only failures to get such
+// an answer keep the previous keys (stale-if-error).
 func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	began := time.Now()
 	prev := s.cur.Load()
@@ -250,14 +253,59 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	default:
 	}
 
-	if info.Err != nil {
-		s.c.logWarn(s.life, "jwks: key set fetch failed", slog.String("url", s.url), slog.String("reason", reason), slog.Int("status", info.Status), slog.Any("error", info.Err))
-	} else if info.Dropped > 0 {
-		s.c.logInfo(s.life, "jwks: unusable keys dropped", slog.String("url", s.url), slog.Int("dropped", info.Dropped), slog.Int("keys", info.Keys))
-	}
+	s.logResult(prev, info)
 	if h := s.c.cfg.Hooks.Fetched; h != nil {
 		h(info.FetchInfo)
 	}
+}
+
+// logResult logs a failed fetch (Warn), an answer without usable keys (Error
+// when it withdraws the keys in use or is the first, Warn while it stays
+// so), and dropped keys (Info).
+func (s *Set) logResult(prev *snapshot, info fetchResult) {
+	c := s.c
+	if info.Err != nil {
+		c.log(s.life, slog.LevelWarn, "jwks: key set fetch failed; the keys fetched before stay in use until Config.MaxStale",
+			slog.String("url", info.URL), slog.String("reason", info.Reason), slog.Int("status", info.Status), slog.Any("error", info.Err))
+		return
+	}
+	switch {
+	case info.Keys == 0 && !info.NotChanged:
+		level, withdrawn := slog.LevelError, 0
+		if prev != nil {
+			withdrawn = len(prev.keys)
+			if withdrawn == 0 {
+				level = slog.LevelWarn // still empty: said at Error level already
+			}
+		}
+		c.log(s.life, level, "jwks: key set holds no usable key; every token it would verify is rejected until the issuer publishes one",
+			slog.String("url", s.url), slog.String("reason", info.Reason), slog.Int("withdrawn", withdrawn),
+			slog.Int("dropped", info.Dropped), slog.String("dropped_reasons", droppedReasons(info.dropped)))
+	case info.Dropped > 0:
+		c.log(s.life, slog.LevelInfo, "jwks: unusable keys dropped", slog.String("url", s.url), slog.Int("dropped", info.Dropped),
+			slog.Int("keys", info.Keys), slog.String("dropped_reasons", droppedReasons(info.dropped)))
+	}
+}
+
+// droppedReasons renders the first few reasons keys were dropped, bounded.
+func droppedReasons(dropped []error) string {
+	const most, each = 3, 160
+	var b strings.Builder
+	for i, err := range dropped {
+		if i == most {
+			fmt.Fprintf(&b, "; and %d more", len(dropped)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		r := err.Error()
+		if len(r) > each {
+			r = r[:each] + "…"
+		}
+		b.WriteString(strings.ToValidUTF8(r, "?"))
+	}
+	return b.String()
 }
 
 // backoff is the wait before retrying after s.failures consecutive failures:
@@ -325,6 +373,7 @@ func (s *Set) loop() {
 type fetchResult struct {
 	FetchInfo
 	refreshIn time.Duration
+	dropped   []error
 }
 
 // fetch gets the set once, under the set's life and the cache's timeout.
@@ -373,13 +422,7 @@ func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
 	if err != nil {
 		return fail(err)
 	}
-	res.Dropped = len(dropped)
-	if len(keys) == 0 {
-		if len(dropped) > 0 {
-			return fail(fmt.Errorf("key set holds no usable key (first dropped: %w)", dropped[0]))
-		}
-		return fail(errors.New("key set holds no key"))
-	}
+	res.Dropped, res.dropped = len(dropped), dropped
 	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), fetched: time.Now(), etag: resp.Header.Get("ETag")}
 	for _, k := range keys {
 		if prev != nil { // keep identity of keys that are still published
