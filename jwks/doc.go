@@ -14,6 +14,10 @@
 // well-formed set without usable keys is no failure: the issuer withdrew its
 // keys, and the set is emptied at once (and the Logger told at Error level).
 //
+// [Cache.IssuerSet] finds a key set through its issuer's metadata and reads
+// the metadata again as it refreshes, so it follows a jwks_uri that moves;
+// [Cache.Discover] keeps metadata for Config.RefreshInterval.
+//
 // Only https URLs are fetched (http only on loopback hosts), redirects stay on
 // the same host, bodies are capped, and every request has a timeout. Keys are
 // filtered for hygiene: see [ParseSet].
