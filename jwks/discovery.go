@@ -149,7 +149,7 @@ func (c *Cache) rediscover(d *discovery, cl *call[*Metadata], issuer string) {
 	d.flight = nil
 	cl.val, cl.err = m, err
 	d.mu.Unlock()
-	close(cl.done)
+	defer close(cl.done) // after the log, so that a caller finds it there
 	if err == nil || c.life.Err() != nil {
 		return
 	}

@@ -260,13 +260,15 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	s.flight = nil
 	cl.val, cl.err = snap, info.Err
 	s.mu.Unlock()
+	// Logged before the waiters go: a caller that got the answer (New,
+	// say) finds it in the log.
+	s.logResult(prev, snap, info)
 	close(cl.done)
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
 
-	s.logResult(prev, snap, info)
 	if h := s.c.cfg.Hooks.Fetched; h != nil {
 		h(info.FetchInfo)
 	}
