@@ -29,8 +29,10 @@ const (
 // Errors of this package. Failures to fetch match [ErrFetch]; lookups of
 // kids that the set does not hold match [ErrUnknownKey].
 var (
-	// ErrFetch is the category of every failure to get a usable key set:
-	// network errors, timeouts, bad status, bad content, oversized bodies.
+	// ErrFetch is the category of every failure to get a key set or issuer
+	// metadata: network errors, timeouts, bad status, bad content, oversized
+	// bodies, refused URLs and refused metadata. A well-formed key set that
+	// holds no usable key is not a failure: its keys are simply none.
 	ErrFetch = errors.New("jwks: key set unavailable")
 	// ErrUnknownKey reports a kid that the set does not hold, even after a
 	// refresh (or when the refresh budget for unknown kids is spent).
@@ -49,7 +51,14 @@ type FetchError struct {
 	Err error
 }
 
-func (e *FetchError) Error() string   { return "jwks: fetch " + e.URL + ": " + e.Err.Error() }
+func (e *FetchError) Error() string {
+	var ue *fetch.URLError
+	if errors.As(e.Err, &ue) && ue.URL == e.URL {
+		return "jwks: " + e.Err.Error() // the URL may not be fetched; the cause names it
+	}
+	return "jwks: fetch " + e.URL + ": " + e.Err.Error()
+}
+
 func (e *FetchError) Unwrap() []error { return []error{ErrFetch, e.Err} }
 
 // Config configures a [Cache]. The zero value is ready to use: every zero
@@ -72,8 +81,10 @@ type Config struct {
 	// MinRefreshInterval is the shortest interval a Cache-Control max-age
 	// can ask for. If zero, 1 minute is used.
 	MinRefreshInterval time.Duration
-	// MaxStale bounds how long the keys of the last good fetch are served
-	// while refreshes fail (stale-if-error). If zero, 24 hours is used.
+	// MaxStale bounds how long the keys of the last good fetch (and the
+	// issuer metadata read last) are served while refreshes fail
+	// (stale-if-error). A well-formed answer without usable keys is not a
+	// failure: it replaces the keys at once. If zero, 24 hours is used.
 	MaxStale time.Duration
 	// MissBudget is how many refreshes for an unknown kid may come back
 	// without it per MissWindow; past that, unknown kids fail fast without
@@ -87,8 +98,9 @@ type Config struct {
 	// MaxSets bounds how many key sets (and issuer metadata documents) are
 	// kept; the least recently used is dropped first. If zero, 100 is used.
 	MaxSets int
-	// Logger receives fetch failures (Warn) and dropped keys (Info). If
-	// nil, nothing is logged.
+	// Logger receives fetch failures (Warn), key sets without any usable
+	// key and metadata that is refused (Error), dropped keys and moved key
+	// sets (Info). If nil, nothing is logged.
 	Logger *slog.Logger
 	// Hooks observe fetches. Any field may be nil.
 	Hooks Hooks
@@ -103,7 +115,7 @@ type Hooks struct {
 
 // FetchInfo describes one key-set fetch, for [Hooks.Fetched].
 type FetchInfo struct {
-	URL        string
+	URL        string // the key set's URL; the issuer's when its metadata could not be read
 	Reason     string // "initial", "background" or "unknown-kid"
 	Status     int    // HTTP status, 0 if no response
 	Keys       int    // usable keys in the new set (unchanged on 304 or error)
@@ -200,9 +212,38 @@ func (c *Cache) goOwned(f func()) bool {
 // Set returns the key set at url, fetching it first if the cache does not
 // hold it yet; it then keeps it fresh in the background. ctx bounds only this
 // call's wait, never the shared fetch. url must be https (http only for
-// loopback hosts).
+// loopback hosts). A set that holds no usable key is not an error (the
+// issuer may have withdrawn its keys); it is logged at Error level.
 func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
-	s, err := c.set(url)
+	if _, err := fetch.CheckURL(url); err != nil {
+		return nil, &FetchError{URL: url, Err: err}
+	}
+	return c.open(ctx, url, url, "")
+}
+
+// IssuerSet returns the key set of issuer, found through its metadata (as
+// [Cache.Discover] finds it) and fetched first if the cache does not hold it
+// yet. The cache then keeps it fresh in the background and reads the metadata
+// again when it is older than RefreshInterval (MinRefreshInterval when a kid
+// is unknown) and before each retry after a failed fetch, so that a jwks_uri
+// the issuer moves is followed without a restart. The keys of the old
+// jwks_uri are served until the new one has been fetched; metadata that
+// cannot be read, names another issuer, or names a jwks_uri that may not be
+// fetched keeps the current keys, and is logged. The *Set stays the same
+// across moves, so [Set.Contains] keeps its meaning. ctx bounds only this
+// call's wait.
+func (c *Cache) IssuerSet(ctx context.Context, issuer string) (*Set, error) {
+	if _, err := fetch.CheckURL(issuer); err != nil {
+		return nil, &FetchError{URL: issuer, Err: err}
+	}
+	// A NUL never appears in a URL that Set accepts: no key collides.
+	return c.open(ctx, "\x00issuer "+issuer, "", issuer)
+}
+
+// open returns the set cached under key, creating it (and its refresh loop)
+// when absent, and waits for its first keys.
+func (c *Cache) open(ctx context.Context, key, url, issuer string) (*Set, error) {
+	s, err := c.set(key, url, issuer)
 	if err != nil {
 		return nil, err
 	}
@@ -218,20 +259,17 @@ func (c *Cache) Lookup(url string) (*Set, bool) {
 	return c.sets.Get(url)
 }
 
-func (c *Cache) set(url string) (*Set, error) {
-	if _, err := fetch.CheckURL(url); err != nil {
-		return nil, &FetchError{URL: url, Err: err}
-	}
+func (c *Cache) set(key, url, issuer string) (*Set, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, ErrClosed
 	}
-	if s, ok := c.sets.Get(url); ok {
+	if s, ok := c.sets.Get(key); ok {
 		return s, nil
 	}
-	s := newSet(c, url)
-	c.sets.Add(url, s)
+	s := newSet(c, url, issuer)
+	c.sets.Add(key, s)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -240,14 +278,8 @@ func (c *Cache) set(url string) (*Set, error) {
 	return s, nil
 }
 
-func (c *Cache) logWarn(ctx context.Context, msg string, attrs ...slog.Attr) {
+func (c *Cache) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	if c.cfg.Logger != nil {
-		c.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
-	}
-}
-
-func (c *Cache) logInfo(ctx context.Context, msg string, attrs ...slog.Attr) {
-	if c.cfg.Logger != nil {
-		c.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+		c.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
 	}
 }

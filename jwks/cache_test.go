@@ -75,9 +75,9 @@ func (f *fakeAS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"keys":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`))
 		return
-	case "empty":
+	case "not a set": // a JSON document that is no JWK Set (metadata, say)
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
+		w.Write([]byte(`{"issuer":"http://127.0.0.1","jwks_uri":"http://127.0.0.1/jwks"}`))
 		return
 	case "hang":
 		<-r.Context().Done()
@@ -262,7 +262,7 @@ func TestUnknownKidFloodIsBounded(t *testing.T) {
 }
 
 func TestFaultsKeepKnownKeys(t *testing.T) {
-	for _, mode := range []string{"refuse", "reset", "slow", "hang", "redirect", "404", "500", "html", "garbage", "empty", "huge"} {
+	for _, mode := range []string{"refuse", "reset", "slow", "hang", "redirect", "404", "500", "html", "garbage", "not a set", "huge"} {
 		t.Run(mode, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)

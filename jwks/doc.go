@@ -10,7 +10,13 @@
 // triggers one refresh shared by all callers, within a budget of misses per
 // window so that tokens with random kids cannot turn into a flood of
 // requests. A failed refresh keeps the last good keys (stale-if-error) for up
-// to Config.MaxStale and retries with jittered backoff.
+// to Config.MaxStale and retries with jittered backoff. A refresh that gets a
+// well-formed set without usable keys is no failure: the issuer withdrew its
+// keys, and the set is emptied at once (and the Logger told at Error level).
+//
+// [Cache.IssuerSet] finds a key set through its issuer's metadata and reads
+// the metadata again as it refreshes, so it follows a jwks_uri that moves;
+// [Cache.Discover] keeps metadata for Config.RefreshInterval.
 //
 // Only https URLs are fetched (http only on loopback hosts), redirects stay on
 // the same host, bodies are capped, and every request has a timeout. Keys are

@@ -1,6 +1,7 @@
 package jwks_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -32,6 +33,13 @@ func FuzzParseSet(f *testing.F) {
 	}
 	doc, _ := json.Marshal(map[string]any{"keys": good})
 	f.Add(doc)
+	// Certificate members, which are stripped before jwx sees the key, in
+	// plain and escaped spelling, and a duplicate member.
+	der := negativeSerialCert(f, k.p256)
+	withCert, _ := json.Marshal(map[string]any{"keys": []any{withX509Members(jwttest.PublicJWK(&k.p256.PublicKey, "p256", "ES256"), der)}})
+	f.Add(withCert)
+	f.Add(bytes.Replace(withCert, []byte(`"x5c"`), []byte(`"x5\u0063"`), 1))
+	f.Add(bytes.Replace(withCert, []byte(`"kid"`), []byte(`"KID":"dup","kid"`), 1))
 	for _, s := range []string{
 		`{"keys":[]}`, `{}`, `{"keys":null}`, `{"keys":[{"kty":"oct","k":"AAAA"}]}`,
 		`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}`,

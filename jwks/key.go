@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
 )
 
@@ -60,12 +62,15 @@ type jwkMembers struct {
 
 // ParseSet parses a JWK Set document (RFC 7517 §5) and returns its usable
 // verification keys, with the reason each other key was dropped. A key is
-// usable when: its use is absent or "sig"; its key_ops, if present, include
-// "verify"; it has no private or symmetric members; its kty is RSA (modulus
-// of at least [MinRSABits], odd public exponent from 3 to 2^31-1), EC (P-256,
+// usable when: it is an object of at most 64 members, none named twice (in
+// any letter case); its use is absent or "sig"; its key_ops, if present,
+// include "verify"; it has no private or symmetric members; its kty is RSA
+// (modulus of at least [MinRSABits], odd public exponent from 3 to 2^31-1), EC (P-256,
 // P-384 or P-521, point on the curve) or OKP Ed25519; and its alg, if present,
-// is a supported signature algorithm that fits the key. A set whose keys are
-// all unusable is not an error here; the caller decides.
+// is a supported signature algorithm that fits the key. The certificate
+// members x5c, x5t, x5t#S256 and x5u are ignored, never parsed: a
+// certificate that Go refuses does not cost the key. A set whose keys are
+// all unusable (or that has none) is not an error.
 func ParseSet(data []byte) (keys []*Key, dropped []error, err error) {
 	if !jose.Valid(data) {
 		return nil, nil, errors.New("key set is not valid JSON")
@@ -90,16 +95,28 @@ func ParseSet(data []byte) (keys []*Key, dropped []error, err error) {
 	return keys, dropped, nil
 }
 
+// maxJWKMembers bounds the members of one JWK; real keys have about ten.
+const maxJWKMembers = 64
+
+// x509Members are the JWK members that carry or point to certificates
+// (RFC 7517 §4.6-4.9). They are never used: keys are trusted because the
+// issuer's key set publishes them, not through a certificate.
+var x509Members = [...]string{"x5c", "x5t", "x5t#S256", "x5u"}
+
 func parseKey(raw []byte) (*Key, error) {
 	var m jwkMembers
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("not a JWK object: %w", err)
 	}
+	raw, err := withoutX509Members(raw)
+	if err != nil {
+		return nil, err
+	}
 	if m.D != nil || m.P != nil || m.Q != nil || m.DP != nil || m.DQ != nil || m.QI != nil || m.Oth != nil || m.K != nil {
 		return nil, errors.New("carries private or symmetric key material")
 	}
 	if m.Use != "" && m.Use != "sig" {
-		return nil, fmt.Errorf("use %q is not sig", m.Use)
+		return nil, fmt.Errorf("use %q is not sig", fetch.Excerpt(m.Use))
 	}
 	if m.KeyOps != nil {
 		verify := false
@@ -114,10 +131,10 @@ func parseKey(raw []byte) (*Key, error) {
 	case "RSA", "EC":
 	case "OKP":
 		if m.Crv != "Ed25519" {
-			return nil, fmt.Errorf("OKP curve %q is not Ed25519", m.Crv)
+			return nil, fmt.Errorf("OKP curve %q is not Ed25519", fetch.Excerpt(m.Crv))
 		}
 	default:
-		return nil, fmt.Errorf("kty %q is not a supported public key type", m.Kty)
+		return nil, fmt.Errorf("kty %q is not a supported public key type", fetch.Excerpt(m.Kty))
 	}
 	parsed, err := jwk.ParseKey(raw)
 	if err != nil {
@@ -161,13 +178,56 @@ func parseKey(raw []byte) (*Key, error) {
 	if m.Alg != "" {
 		a, ok := jose.Lookup(m.Alg)
 		if !ok {
-			return nil, fmt.Errorf("alg %q is not a supported signature algorithm", m.Alg)
+			return nil, fmt.Errorf("alg %q is not a supported signature algorithm", fetch.Excerpt(m.Alg))
 		}
 		if !a.Fits(pub) {
 			return nil, fmt.Errorf("alg %q does not fit a %s key", m.Alg, m.Kty)
 		}
 	}
 	return k, nil
+}
+
+// withoutX509Members returns the JWK object raw without its x5c, x5t,
+// x5t#S256 and x5u members, so that jwx never parses a certificate: one that
+// Go's x509 refuses (a negative serial number, say, which other stacks
+// accept) would otherwise cost the key. Names are compared after JSON
+// unescaping. A JWK that names a member twice (in any letter case) is
+// refused: decoders disagree about which copy wins.
+func withoutX509Members(raw []byte) ([]byte, error) {
+	var kept []byte
+	strip := false
+	err := jose.ScanObject(raw, maxJWKMembers, func(name, value []byte) error {
+		for _, x := range x509Members {
+			if strings.EqualFold(string(name), x) {
+				strip = true
+				return nil
+			}
+		}
+		if kept == nil {
+			kept = append(make([]byte, 0, len(raw)), '{')
+		} else {
+			kept = append(kept, ',')
+		}
+		quoted, err := json.Marshal(string(name)) // JSON quoting, not Go's
+		if err != nil {
+			return err
+		}
+		kept = append(kept, quoted...)
+		kept = append(kept, ':')
+		kept = append(kept, value...)
+		return nil
+	})
+	switch {
+	case errors.Is(err, jose.ErrDuplicate):
+		return nil, errors.New("a member name appears twice")
+	case err != nil:
+		return nil, fmt.Errorf("not a JWK object of at most %d members", maxJWKMembers)
+	case !strip:
+		return raw, nil
+	case kept == nil:
+		return []byte("{}"), nil
+	}
+	return append(kept, '}'), nil
 }
 
 // equal reports whether two keys are the same published key.

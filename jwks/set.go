@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,11 +19,13 @@ import (
 )
 
 // Set is one remote JWK Set kept fresh by its [Cache]. Readers never block
-// on a refresh: each fetch publishes a new immutable snapshot atomically. It
-// is safe for concurrent use.
+// on a refresh: each fetch publishes a new immutable snapshot atomically. A
+// set of [Cache.IssuerSet] follows its issuer's jwks_uri when the metadata
+// moves it, and stays the same *Set. It is safe for concurrent use.
 type Set struct {
 	c       *Cache
-	url     string
+	url     string // the URL of [Cache.Set]; empty for an issuer's set
+	issuer  string // for [Cache.IssuerSet]: the URL is this issuer's jwks_uri
 	cur     atomic.Pointer[snapshot]
 	life    context.Context
 	cancel  context.CancelFunc
@@ -38,11 +41,13 @@ type Set struct {
 	next     time.Time // next background refresh
 	misses   []time.Time
 	unknown  map[string]time.Time
+	metaSeen time.Time // when the last metadata without jwks_uri was read
 }
 
 type snapshot struct {
 	byKid   map[string][]*Key
 	keys    []*Key
+	url     string // where the keys were fetched from
 	fetched time.Time
 	etag    string
 }
@@ -68,8 +73,8 @@ func wait[T any](ctx, life context.Context, cl *call[T]) (T, error) {
 	}
 }
 
-func newSet(c *Cache, url string) *Set {
-	s := &Set{c: c, url: url, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
+func newSet(c *Cache, url, issuer string) *Set {
+	s := &Set{c: c, url: url, issuer: issuer, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
 	s.life, s.cancel = context.WithCancel(c.life)
 	s.next = time.Now().Add(c.cfg.RefreshInterval)
 	return s
@@ -82,11 +87,19 @@ func (s *Set) stop() {
 	s.cancel()
 }
 
-// URL returns the address the set is fetched from.
-func (s *Set) URL() string { return s.url }
+// URL returns the address the current keys were fetched from. For a set of
+// [Cache.IssuerSet] it is the issuer's jwks_uri, which may change, and it is
+// empty before the first successful fetch.
+func (s *Set) URL() string {
+	if snap := s.cur.Load(); snap != nil {
+		return snap.url
+	}
+	return s.url
+}
 
 // Keys returns the usable keys of the last good fetch (nil before the first
-// one). The slice must not be modified.
+// one, empty when the issuer publishes no usable key). The slice must not be
+// modified.
 func (s *Set) Keys() []*Key {
 	if snap := s.cur.Load(); snap != nil {
 		return snap.keys
@@ -208,11 +221,14 @@ func (s *Set) start(reason, kid string) *call[*snapshot] {
 	return cl
 }
 
-// run performs one fetch for cl and publishes its result.
+// run performs one fetch for cl and publishes its result. A well-formed
+// answer is published even when it holds no usable key: the issuer may have
+// withdrawn its keys, and must be obeyed at once; only failures to get such
+// an answer keep the previous keys (stale-if-error).
 func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	began := time.Now()
 	prev := s.cur.Load()
-	snap, info := s.fetch(prev)
+	snap, info := s.refresh(reason, prev)
 	info.Reason, info.Duration = reason, time.Since(began)
 
 	now := time.Now()
@@ -244,20 +260,71 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	s.flight = nil
 	cl.val, cl.err = snap, info.Err
 	s.mu.Unlock()
+	// Logged before the waiters go: a caller that got the answer (New,
+	// say) finds it in the log.
+	s.logResult(prev, snap, info)
 	close(cl.done)
 	select {
 	case s.kick <- struct{}{}:
 	default:
 	}
 
-	if info.Err != nil {
-		s.c.logWarn(s.life, "jwks: key set fetch failed", slog.String("url", s.url), slog.String("reason", reason), slog.Int("status", info.Status), slog.Any("error", info.Err))
-	} else if info.Dropped > 0 {
-		s.c.logInfo(s.life, "jwks: unusable keys dropped", slog.String("url", s.url), slog.Int("dropped", info.Dropped), slog.Int("keys", info.Keys))
-	}
 	if h := s.c.cfg.Hooks.Fetched; h != nil {
 		h(info.FetchInfo)
 	}
+}
+
+// logResult logs a failed fetch (Warn), an answer without usable keys (Error
+// when it withdraws the keys in use or is the first, Warn while it stays
+// so), dropped keys (Info) and a set that moved to another URL (Info).
+func (s *Set) logResult(prev, snap *snapshot, info fetchResult) {
+	c := s.c
+	if info.Err != nil {
+		c.log(s.life, slog.LevelWarn, "jwks: key set fetch failed; the keys fetched before stay in use until Config.MaxStale",
+			slog.String("url", info.URL), slog.String("reason", info.Reason), slog.Int("status", info.Status), slog.Any("error", info.Err))
+		return
+	}
+	if prev != nil && prev.url != snap.url {
+		c.log(s.life, slog.LevelInfo, "jwks: the issuer's metadata moved its key set", slog.String("iss", s.issuer),
+			slog.String("from", prev.url), slog.String("url", snap.url), slog.Int("keys", info.Keys))
+	}
+	switch {
+	case info.Keys == 0 && !info.NotChanged:
+		level, withdrawn := slog.LevelError, 0
+		if prev != nil {
+			withdrawn = len(prev.keys)
+			if withdrawn == 0 && prev.url == snap.url {
+				level = slog.LevelWarn // still empty: said at Error level already
+			}
+		}
+		c.log(s.life, level, "jwks: key set holds no usable key; every token it would verify is rejected until the issuer publishes one",
+			slog.String("url", snap.url), slog.String("reason", info.Reason), slog.Int("withdrawn", withdrawn),
+			slog.Int("dropped", info.Dropped), slog.String("dropped_reasons", droppedReasons(info.dropped)))
+	case info.Dropped > 0:
+		c.log(s.life, slog.LevelInfo, "jwks: unusable keys dropped", slog.String("url", snap.url), slog.Int("dropped", info.Dropped),
+			slog.Int("keys", info.Keys), slog.String("dropped_reasons", droppedReasons(info.dropped)))
+	}
+}
+
+// droppedReasons renders the first few reasons keys were dropped, bounded.
+func droppedReasons(dropped []error) string {
+	const most, each = 3, 160
+	var b strings.Builder
+	for i, err := range dropped {
+		if i == most {
+			fmt.Fprintf(&b, "; and %d more", len(dropped)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		r := err.Error()
+		if len(r) > each {
+			r = r[:each] + "…"
+		}
+		b.WriteString(strings.ToValidUTF8(r, "?"))
+	}
+	return b.String()
 }
 
 // backoff is the wait before retrying after s.failures consecutive failures:
@@ -325,19 +392,77 @@ func (s *Set) loop() {
 type fetchResult struct {
 	FetchInfo
 	refreshIn time.Duration
+	dropped   []error
 }
 
-// fetch gets the set once, under the set's life and the cache's timeout.
-func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
+// refresh fetches the set once: from its URL or, for an issuer's set, from
+// the jwks_uri of the issuer's metadata.
+func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
+	url := s.url
+	if s.issuer != "" {
+		var err error
+		if url, err = s.source(reason, prev); err != nil {
+			return nil, fetchResult{FetchInfo: FetchInfo{URL: s.issuer, Err: err}}
+		}
+	}
+	return s.fetch(url, prev)
+}
+
+// source returns the URL of an issuer's set: the jwks_uri of the issuer's
+// metadata, which is read again when older than RefreshInterval (than
+// MinRefreshInterval when a kid is unknown: a new key may live at a new
+// address), and before every retry after a failed fetch. Metadata that cannot
+// be read, or is refused, keeps the jwks_uri of the metadata read before
+// (and the failure is logged where it is read).
+func (s *Set) source(reason string, prev *snapshot) (string, error) {
 	cfg := &s.c.cfg
-	res := fetchResult{FetchInfo: FetchInfo{URL: s.url}}
+	maxAge := cfg.RefreshInterval
+	if reason == "unknown-kid" {
+		maxAge = cfg.MinRefreshInterval
+	}
+	s.mu.Lock()
+	if s.failures > 0 {
+		maxAge = 0
+	}
+	s.mu.Unlock()
+	m, read, err := s.c.metadata(s.life, s.issuer, maxAge)
+	if err == nil && m.JWKSURI == "" {
+		err = &FetchError{URL: s.issuer, Err: errors.New("the issuer's metadata names no jwks_uri")}
+		s.mu.Lock()
+		news := read.After(s.metaSeen) // log each metadata document once
+		s.metaSeen = read
+		s.mu.Unlock()
+		if prev != nil && news {
+			s.c.log(s.life, slog.LevelError, "jwks: the issuer's metadata names no jwks_uri any more; its key set stays in use",
+				slog.String("iss", s.issuer), slog.String("url", prev.url))
+		}
+	}
+	switch {
+	case err == nil:
+		return m.JWKSURI, nil
+	case m != nil && m.JWKSURI != "":
+		return m.JWKSURI, nil // the metadata read before
+	case prev != nil:
+		return prev.url, nil
+	}
+	return "", err
+}
+
+// fetch gets the set at url once, under the set's life and the cache's
+// timeout.
+func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
+	cfg := &s.c.cfg
+	res := fetchResult{FetchInfo: FetchInfo{URL: url}}
 	fail := func(err error) (*snapshot, fetchResult) {
-		res.Err = &FetchError{URL: s.url, Err: err}
+		res.Err = &FetchError{URL: url, Err: err}
 		return nil, res
+	}
+	if prev != nil && prev.url != url {
+		prev = &snapshot{byKid: prev.byKid} // other URL: no ETag, no 304
 	}
 	ctx, cancel := context.WithTimeout(s.life, cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fail(err)
 	}
@@ -347,12 +472,16 @@ func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
 	}
 	resp, err := s.c.client.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // FetchError names the URL already
+		}
 		return fail(err)
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
 	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.MinRefreshInterval, cfg.RefreshInterval)
-	if resp.StatusCode == http.StatusNotModified && prev != nil {
+	if resp.StatusCode == http.StatusNotModified && prev != nil && prev.url == url {
 		next := *prev
 		next.fetched = time.Now()
 		res.NotChanged, res.Keys = true, len(prev.keys)
@@ -360,7 +489,7 @@ func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		excerpt, _ := fetch.ReadBody(resp.Body, 128)
-		return fail(&fetch.StatusError{URL: s.url, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))})
+		return fail(&fetch.StatusError{URL: url, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))})
 	}
 	if err := fetch.CheckJSON(resp); err != nil {
 		return fail(err)
@@ -373,14 +502,8 @@ func (s *Set) fetch(prev *snapshot) (*snapshot, fetchResult) {
 	if err != nil {
 		return fail(err)
 	}
-	res.Dropped = len(dropped)
-	if len(keys) == 0 {
-		if len(dropped) > 0 {
-			return fail(fmt.Errorf("key set holds no usable key (first dropped: %w)", dropped[0]))
-		}
-		return fail(errors.New("key set holds no key"))
-	}
-	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), fetched: time.Now(), etag: resp.Header.Get("ETag")}
+	res.Dropped, res.dropped = len(dropped), dropped
+	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), url: url, fetched: time.Now(), etag: resp.Header.Get("ETag")}
 	for _, k := range keys {
 		if prev != nil { // keep identity of keys that are still published
 			for _, old := range prev.byKid[k.ID] {

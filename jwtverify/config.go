@@ -2,10 +2,15 @@ package jwtverify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/internal/jose"
 	"github.com/tokenguard/tokenguard/jwks"
 )
 
@@ -27,13 +32,19 @@ func DefaultAlgorithms() []string {
 
 // Config configures a [Verifier]. Issuer (or Issuers, or IssuerResolver) and
 // Audiences are required; every other zero field means the documented safe
-// default. [New] copies the Config: later changes to it have no effect.
+// default, and no number or duration may be negative unless its doc says
+// what a negative value means. [New] copies the Config: later changes to it
+// have no effect. Its mistakes are errors of New matching [ErrConfig].
 type Config struct {
 	// Issuer is the accepted iss, compared exactly (a trailing slash
 	// matters). Unless JWKSURL is set, the key set is found through the
-	// issuer's metadata (OpenID Connect Discovery, then RFC 8414).
+	// issuer's metadata (OpenID Connect Discovery, then RFC 8414), and
+	// Issuer must then be an https URL (http only for loopback hosts). The
+	// metadata is read again as the keys are refreshed, so a key set that
+	// the issuer moves to another jwks_uri is followed without a restart.
 	Issuer string
-	// JWKSURL is the key set of Issuer. If empty, it is discovered.
+	// JWKSURL is the key set of Issuer: an https URL (http only for
+	// loopback hosts). If empty, it is discovered.
 	JWKSURL string
 	// Issuers lists more trusted issuers, each with its own keys: keys of
 	// one issuer never verify a token that names another.
@@ -103,7 +114,10 @@ type Config struct {
 	// Logger above take precedence over its fields when set.
 	KeyCache jwks.Config
 
-	// Logger receives key-source failures. If nil, nothing is logged.
+	// Logger receives key-source failures (Warn); key sets that hold no
+	// usable key, whose tokens are all rejected, and issuer metadata that is
+	// refused (Error); dropped keys and moved key sets (Info). If nil,
+	// nothing is logged.
 	Logger *slog.Logger
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
@@ -115,4 +129,155 @@ type IssuerConfig struct {
 	Issuer string
 	// JWKSURL is its key set; if empty, discovered from its metadata.
 	JWKSURL string
+}
+
+// configErrorf returns an error matching [ErrConfig] whose text is
+// "jwtverify: invalid configuration: " and the formatted message.
+func configErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+}
+
+// configError is a configuration mistake found in what a key source
+// answered. It matches [ErrConfig] and its cause.
+type configError struct {
+	msg   string
+	cause error
+}
+
+func (e *configError) Error() string   { return ErrConfig.Error() + ": " + e.msg }
+func (e *configError) Unwrap() []error { return []error{ErrConfig, e.cause} }
+
+// errNoJWKSURI reports metadata without a jwks_uri at start-up.
+var errNoJWKSURI = errors.New("the issuer's metadata names no jwks_uri")
+
+// staticIssuer is a configured issuer with the names of its Config fields,
+// for error messages.
+type staticIssuer struct {
+	IssuerConfig
+	issuerField, jwksField string
+}
+
+// checkConfig reports the first mistake in cfg, before any I/O, and returns
+// the configured issuers.
+func checkConfig(cfg *Config) ([]staticIssuer, error) {
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+		zero string
+	}{
+		{"Leeway", cfg.Leeway, "60s"},
+		{"RefreshInterval", cfg.RefreshInterval, "10m, or a shorter Cache-Control max-age"},
+		{"KeyCache.Timeout", cfg.KeyCache.Timeout, "5s"},
+		{"KeyCache.RefreshInterval", cfg.KeyCache.RefreshInterval, "10m"},
+		{"KeyCache.MinRefreshInterval", cfg.KeyCache.MinRefreshInterval, "1m"},
+		{"KeyCache.MaxStale", cfg.KeyCache.MaxStale, "24h"},
+		{"KeyCache.MissWindow", cfg.KeyCache.MissWindow, "30s"},
+	} {
+		if d.val < 0 {
+			return nil, configErrorf("Config.%s is %v; it must not be negative (zero means %s)", d.name, d.val, d.zero)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		val  int64
+		zero string
+	}{
+		{"MaxTokenBytes", int64(cfg.MaxTokenBytes), "8 KiB"},
+		{"MaxIssuers", int64(cfg.MaxIssuers), "100"},
+		{"KeyCache.MaxBodyBytes", cfg.KeyCache.MaxBodyBytes, "1 MiB"},
+		{"KeyCache.MissBudget", int64(cfg.KeyCache.MissBudget), "3"},
+		{"KeyCache.MaxSets", int64(cfg.KeyCache.MaxSets), "100"},
+	} {
+		if n.val < 0 {
+			return nil, configErrorf("Config.%s is %d; it must not be negative (zero means %s)", n.name, n.val, n.zero)
+		}
+	}
+	for i, f := range cfg.Validators {
+		if f == nil {
+			return nil, configErrorf("Config.Validators[%d] is nil", i)
+		}
+	}
+	for i, name := range cfg.Algorithms {
+		if _, ok := jose.Lookup(name); !ok {
+			return nil, configErrorf("Config.Algorithms[%d] %q is not supported (supported: %s; HMAC and none never are)", i, name, strings.Join(jose.Names(), ", "))
+		}
+	}
+	if len(cfg.Audiences) == 0 && !cfg.InsecureSkipAudienceCheck {
+		return nil, configErrorf("Config.Audiences is empty; list the aud values this service accepts (set InsecureSkipAudienceCheck only if every token of the issuer is meant for this service)")
+	}
+	for i, a := range cfg.Audiences {
+		if a == "" {
+			return nil, configErrorf("Config.Audiences[%d] is empty", i)
+		}
+	}
+
+	var static []staticIssuer
+	if cfg.Issuer != "" {
+		static = append(static, staticIssuer{IssuerConfig{cfg.Issuer, cfg.JWKSURL}, "Config.Issuer", "Config.JWKSURL"})
+	} else if cfg.JWKSURL != "" {
+		return nil, configErrorf("Config.JWKSURL is set but Config.Issuer is empty; set Config.Issuer to the iss of the tokens signed by its keys")
+	}
+	for i, ic := range cfg.Issuers {
+		f := fmt.Sprintf("Config.Issuers[%d]", i)
+		static = append(static, staticIssuer{ic, f + ".Issuer", f + ".JWKSURL"})
+	}
+	if len(static) == 0 && cfg.IssuerResolver == nil {
+		return nil, configErrorf("Config.Issuer is empty; set it (or Issuers, or IssuerResolver) to the iss of the tokens to accept")
+	}
+	seen := make(map[string]string, len(static))
+	for _, ic := range static {
+		if ic.Issuer == "" {
+			return nil, configErrorf("%s is empty", ic.issuerField)
+		}
+		if first, dup := seen[ic.Issuer]; dup {
+			return nil, configErrorf("%s %q is configured twice (also as %s)", ic.issuerField, ic.Issuer, first)
+		}
+		seen[ic.Issuer] = ic.issuerField
+		var ue *fetch.URLError
+		if ic.JWKSURL != "" {
+			if _, err := fetch.CheckURL(ic.JWKSURL); errors.As(err, &ue) {
+				return nil, configErrorf("%s %q %s", ic.jwksField, ic.JWKSURL, ue.Problem)
+			}
+		} else if _, err := fetch.CheckURL(ic.Issuer); errors.As(err, &ue) {
+			return nil, configErrorf("%s %q %s, and the key set is discovered from it unless %s is set", ic.issuerField, ic.Issuer, ue.Problem, ic.jwksField)
+		}
+	}
+	return static, nil
+}
+
+// startError turns a failure to get the keys of a configured issuer into a
+// configuration error when the configuration, or the issuer's metadata, must
+// change; outages stay [*KeySourceError].
+func (ic staticIssuer) startError(err error) error {
+	var mm *jwks.IssuerMismatchError
+	var ue *fetch.URLError
+	switch {
+	case errors.As(err, &mm):
+		hint := "check " + ic.issuerField + ", or the issuer setting of the authorization server"
+		if strings.TrimSuffix(mm.Want, "/") == strings.TrimSuffix(mm.Got, "/") {
+			hint = "they differ by a trailing slash, which matters: use the metadata's value, as tokens carry it in iss"
+		}
+		return &configError{msg: fmt.Sprintf("%s %q does not equal the issuer %q named by its metadata; %s", ic.issuerField, ic.Issuer, excerpt(mm.Got), hint), cause: mm}
+	case errors.As(err, &ue):
+		// Configured URLs were checked before any request: this one came
+		// from the metadata.
+		return configErrorf("the metadata of %s %q names jwks_uri %q, which %s; correct the authorization server's metadata, or set %s",
+			ic.issuerField, ic.Issuer, excerpt(ue.URL), ue.Problem, ic.jwksField)
+	case errors.Is(err, errNoJWKSURI):
+		return configErrorf("the metadata of %s %q names no jwks_uri (an introspection-only server?); set %s, or use introspection", ic.issuerField, ic.Issuer, ic.jwksField)
+	}
+	var kse *KeySourceError
+	if errors.As(err, &kse) {
+		return err
+	}
+	return &KeySourceError{Issuer: ic.Issuer, Err: err}
+}
+
+// excerpt bounds a value that a remote server chose, for an error message.
+func excerpt(s string) string {
+	const max = 256
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
 }

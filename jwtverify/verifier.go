@@ -36,9 +36,25 @@ type Verifier struct {
 // New checks cfg and returns a ready Verifier: it discovers each configured
 // issuer's key set (unless its JWKS URL is given) and fetches it once. ctx
 // bounds only that start-up I/O; key refresh afterwards runs until Close.
-// Configuration mistakes and start-up failures are errors; the Verifier is
-// then not returned and nothing keeps running.
+//
+// A mistake in cfg is an error matching [ErrConfig], found before any
+// request where it can be: a missing or negative setting, a URL that may not
+// be fetched (https is required, http only for loopback hosts), and issuer
+// metadata that contradicts cfg (it names another issuer, names a jwks_uri
+// that may not be fetched, or names none). A key source that does not answer
+// well is a [*KeySourceError] matching [ErrUnavailable]. On either error the
+// Verifier is not returned and nothing keeps running.
+//
+// A key source that answers with a well-formed key set holding no usable key
+// is not an error: the issuer is reachable and may have withdrawn its keys.
+// New succeeds, Config.Logger gets an Error record that names the URL, and
+// every token fails with [ErrUnknownKey] until the issuer publishes a key,
+// which the first token signed with it brings in.
 func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	static, err := checkConfig(&cfg)
+	if err != nil {
+		return nil, err
+	}
 	v := &Verifier{
 		issuers:  make(map[string]*jwks.Set),
 		resolver: cfg.IssuerResolver,
@@ -53,53 +69,23 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if v.leeway == 0 {
 		v.leeway = DefaultLeeway
 	}
-	if v.leeway < 0 {
-		return nil, errors.New("jwtverify: Config.Leeway must not be negative")
-	}
-	if v.maxLen <= 0 {
+	if v.maxLen == 0 {
 		v.maxLen = DefaultMaxTokenBytes
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	for _, f := range v.valids {
-		if f == nil {
-			return nil, errors.New("jwtverify: Config.Validators holds a nil function")
-		}
-	}
-
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
 		algs = DefaultAlgorithms()
 	}
 	v.algs = make(map[string]*jose.Alg, len(algs))
 	for _, name := range algs {
-		a, ok := jose.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("jwtverify: Config.Algorithms: %q is not supported (supported: %s; HMAC and none never are)", name, strings.Join(jose.Names(), ", "))
-		}
-		v.algs[name] = a
-	}
-
-	if len(cfg.Audiences) == 0 && !v.skipAud {
-		return nil, errors.New("jwtverify: Config.Audiences is required (the aud values this service accepts); set InsecureSkipAudienceCheck only if every token of the issuer is meant for this service")
+		v.algs[name], _ = jose.Lookup(name) // checkConfig looked them up
 	}
 	v.audiences = make(map[string]struct{}, len(cfg.Audiences))
 	for _, a := range cfg.Audiences {
-		if a == "" {
-			return nil, errors.New("jwtverify: Config.Audiences holds an empty string")
-		}
 		v.audiences[a] = struct{}{}
-	}
-
-	static := slices.Clone(cfg.Issuers)
-	if cfg.Issuer != "" {
-		static = append([]IssuerConfig{{Issuer: cfg.Issuer, JWKSURL: cfg.JWKSURL}}, static...)
-	} else if cfg.JWKSURL != "" {
-		return nil, errors.New("jwtverify: Config.JWKSURL is set but Config.Issuer is empty")
-	}
-	if len(static) == 0 && v.resolver == nil {
-		return nil, errors.New("jwtverify: Config.Issuer is required (or Issuers, or IssuerResolver)")
 	}
 
 	kc := cfg.KeyCache
@@ -118,24 +104,29 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if v.resolver != nil {
 		dc := kc
 		dc.MaxSets = cfg.MaxIssuers
-		if dc.MaxSets <= 0 {
+		if dc.MaxSets == 0 {
 			dc.MaxSets = DefaultMaxIssuers
 		}
 		v.dynamic = jwks.New(dc)
 	}
 	for _, ic := range static {
-		if ic.Issuer == "" {
-			v.Close()
-			return nil, errors.New("jwtverify: Config.Issuers holds an empty Issuer")
-		}
-		if _, dup := v.issuers[ic.Issuer]; dup {
-			v.Close()
-			return nil, fmt.Errorf("jwtverify: issuer %q is configured twice", ic.Issuer)
+		if ic.JWKSURL == "" {
+			// The metadata first, on its own: what is wrong with it is a
+			// configuration mistake, not an outage. The set reads it from
+			// the cache.
+			m, err := v.static.Discover(ctx, ic.Issuer)
+			if err == nil && m.JWKSURI == "" {
+				err = errNoJWKSURI
+			}
+			if err != nil {
+				v.Close()
+				return nil, ic.startError(err)
+			}
 		}
 		set, err := v.openSet(ctx, v.static, ic.Issuer, ic.JWKSURL)
 		if err != nil {
 			v.Close()
-			return nil, err
+			return nil, ic.startError(err)
 		}
 		v.issuers[ic.Issuer] = set
 	}
@@ -150,20 +141,17 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// openSet finds (by discovery when url is empty) and fetches an issuer's key
-// set.
+// openSet returns an issuer's key set, fetched once: the set at url, or,
+// when url is empty, the set that follows the jwks_uri of the issuer's
+// metadata.
 func (v *Verifier) openSet(ctx context.Context, c *jwks.Cache, iss, url string) (*jwks.Set, error) {
-	if url == "" {
-		m, err := c.Discover(ctx, iss)
-		if err != nil {
-			return nil, &KeySourceError{Issuer: iss, Err: err}
-		}
-		if m.JWKSURI == "" {
-			return nil, &KeySourceError{Issuer: iss, Err: errors.New("the issuer's metadata has no jwks_uri: set Config.JWKSURL")}
-		}
-		url = m.JWKSURI
+	var set *jwks.Set
+	var err error
+	if url != "" {
+		set, err = c.Set(ctx, url)
+	} else {
+		set, err = c.IssuerSet(ctx, iss)
 	}
-	set, err := c.Set(ctx, url)
 	if err != nil {
 		return nil, &KeySourceError{Issuer: iss, Err: err}
 	}

@@ -355,8 +355,8 @@ func TestNewFailsWithoutJWKSURI(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, err := jwtverify.New(t.Context(), jwtverify.Config{Issuer: srv.URL, Audiences: []string{"api"}})
-	if !errors.Is(err, jwtverify.ErrUnavailable) {
-		t.Errorf("New(issuer without jwks_uri) = %v, want ErrUnavailable", err)
+	if !errors.Is(err, jwtverify.ErrConfig) || errors.Is(err, jwtverify.ErrUnavailable) {
+		t.Errorf("New(issuer without jwks_uri) = %v, want ErrConfig (set Config.JWKSURL), not ErrUnavailable", err)
 	}
 }
 

@@ -18,22 +18,37 @@ import (
 // ErrInsecureURL reports a URL that is neither HTTPS nor on a loopback host.
 var ErrInsecureURL = errors.New("URL must use https (http is allowed only for loopback hosts)")
 
+// URLError reports a URL that the URL policy refuses. It matches
+// ErrInsecureURL when the scheme is the reason.
+type URLError struct {
+	URL     string // as given; callers quote it with Excerpt
+	Problem string // what is wrong, worded to follow the URL: "must use https (...)"
+	Err     error  // ErrInsecureURL, a parse error, or nil
+}
+
+func (e *URLError) Error() string { return fmt.Sprintf("URL %q %s", Excerpt(e.URL), e.Problem) }
+func (e *URLError) Unwrap() error { return e.Err }
+
 // CheckURL reports whether raw is a URL the library may fetch: absolute,
 // https, or http on a loopback host (127.0.0.0/8, ::1, localhost), with no
-// user info and no fragment.
+// user info and no fragment. Its errors are *URLError.
 func CheckURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("invalid URL %q: %w", Excerpt(raw), err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL again otherwise
+		}
+		return nil, &URLError{URL: raw, Problem: "is not a valid URL: " + err.Error(), Err: err}
 	}
 	if u.Host == "" || !u.IsAbs() {
-		return nil, fmt.Errorf("URL %q is not absolute", Excerpt(raw))
+		return nil, &URLError{URL: raw, Problem: "is not an absolute URL (want https://host/...)"}
 	}
 	if u.Fragment != "" {
-		return nil, fmt.Errorf("URL %q must not carry a fragment", Excerpt(raw))
+		return nil, &URLError{URL: raw, Problem: "must not carry a fragment"}
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("URL %q must not carry user info", Excerpt(raw))
+		return nil, &URLError{URL: raw, Problem: "must not carry user info"}
 	}
 	switch u.Scheme {
 	case "https":
@@ -43,7 +58,7 @@ func CheckURL(raw string) (*url.URL, error) {
 			return u, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %q", ErrInsecureURL, Excerpt(raw))
+	return nil, &URLError{URL: raw, Problem: "must use https (http is allowed only for loopback hosts)", Err: ErrInsecureURL}
 }
 
 // IsLoopback reports whether host names the local machine.
@@ -95,7 +110,7 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // StatusError reports an unexpected HTTP status, with a short excerpt of the
-// body for the developer.
+// body for the developer. Its text leaves the URL to the error that wraps it.
 type StatusError struct {
 	URL     string
 	Status  int
@@ -103,33 +118,41 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	s := fmt.Sprintf("%s answered HTTP %d", e.URL, e.Status)
+	s := fmt.Sprintf("answered HTTP %d", e.Status)
+	if t := http.StatusText(e.Status); t != "" {
+		s += " " + t
+	}
 	if e.Excerpt != "" {
-		s += ": " + e.Excerpt
+		s += " (" + e.Excerpt + ")"
 	}
 	return s
 }
 
 // CheckJSON reports whether the response's Content-Type is a JSON media type
-// (application/json or any application/*+json).
+// (application/json or any application/*+json). Its error leaves the URL to
+// the error that wraps it.
 func CheckJSON(resp *http.Response) error {
 	ct := resp.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err == nil &&
 		(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
 		return nil
 	}
-	from := "response"
-	if resp.Request != nil && resp.Request.URL != nil {
-		from = resp.Request.URL.Redacted()
-	}
-	return fmt.Errorf("%s has Content-Type %q, want application/json", from, Excerpt(ct))
+	return fmt.Errorf("response Content-Type is %q, want application/json", Excerpt(ct))
 }
 
-// Excerpt shortens s to a length safe to put in an error message.
+// Excerpt shortens s to a length safe to put in an error message, on one
+// line: control characters (line breaks included) become spaces, and
+// surrounding spaces are cut.
 func Excerpt(s string) string {
 	const max = 64
 	if len(s) > max {
 		s = s[:max] + "…"
 	}
-	return strings.ToValidUTF8(s, "?") // also mends a character cut in two above
+	s = strings.ToValidUTF8(s, "?") // also mends a character cut in two above
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s))
 }

@@ -35,6 +35,25 @@ func TestCheckURL(t *testing.T) {
 	if _, err := CheckURL("http://example.com/x"); !errors.Is(err, ErrInsecureURL) {
 		t.Errorf("CheckURL(http non-loopback) = %v, want ErrInsecureURL", err)
 	}
+	// Every refusal is a *URLError that names the URL once, so that callers
+	// can word their own message around Problem.
+	for _, raw := range []string{"http://example.com/x", "/jwks", "https://a.example/%zz", "https://u:p@a.example/", "https://a.example/#f"} {
+		_, err := CheckURL(raw)
+		var ue *URLError
+		if !errors.As(err, &ue) || ue.URL != raw || ue.Problem == "" || strings.Count(err.Error(), raw) != 1 {
+			t.Errorf("CheckURL(%q) = %v, want a *URLError naming the URL once", raw, err)
+		}
+		if errors.Is(err, ErrInsecureURL) != (raw == "http://example.com/x") {
+			t.Errorf("errors.Is(CheckURL(%q), ErrInsecureURL) = %v", raw, errors.Is(err, ErrInsecureURL))
+		}
+	}
+}
+
+func TestStatusErrorIsOneLine(t *testing.T) {
+	e := &StatusError{URL: "https://a.example/jwks", Status: 404, Excerpt: Excerpt("404 page not found\n")}
+	if got := e.Error(); strings.ContainsAny(got, "\n\r") || strings.Contains(got, e.URL) || !strings.Contains(got, "404") {
+		t.Errorf("StatusError = %q, want one line with the status and without the URL (the wrapping error names it)", got)
+	}
 }
 
 func TestClientRedirects(t *testing.T) {
@@ -89,5 +108,8 @@ func TestExcerpt(t *testing.T) {
 	s := Excerpt(strings.Repeat("é", 100))
 	if !utf8.ValidString(s) || len(s) > 70 {
 		t.Errorf("Excerpt = %q (%d bytes), want short valid UTF-8", s, len(s))
+	}
+	if s := Excerpt("<html>\r\n<b>502</b>\n\x7f</html>\n"); strings.ContainsAny(s, "\r\n\x7f") || strings.HasSuffix(s, " ") {
+		t.Errorf("Excerpt = %q, want one line without control characters or trailing space", s)
 	}
 }
