@@ -378,6 +378,9 @@ func decodeInto(dst []byte, src string) (decoded, rest []byte, err error) {
 
 const maxHeaderMembers = 32
 
+// headerNames are the header members that parseHeader reads.
+var headerNames = [...]string{"alg", "kid", "typ", "crit", "b64", "cty", "zip", "enc"}
+
 func parseHeader(data []byte, h *header) error {
 	var reason string
 	err := jose.ScanObject(data, maxHeaderMembers, func(name, value []byte) error {
@@ -405,6 +408,10 @@ func parseHeader(data []byte, h *header) error {
 			reason = string(name) + " is a JWE header member: encrypted tokens are not accepted"
 			return errors.New(reason)
 		default:
+			if r, folds := foldsTo(name, headerNames[:]); folds {
+				reason = "header member " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
+				return errors.New(reason)
+			}
 			return nil // jku, x5u, jwk, x5c, x5t...: never used
 		}
 		if !ok {
