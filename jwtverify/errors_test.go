@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,17 +86,32 @@ func sortedCopy(s ...string) []string {
 func TestIssuerErrorOfResolverNamesAcceptedIssuers(t *testing.T) {
 	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}})
 	refuse := errors.New("tenant unknown")
+	var refusing atomic.Bool
 	v := newVerifier(t, jwtverify.Config{Issuer: "https://static.example", JWKSURL: iss.JWKSURL, Audiences: []string{"api"},
-		IssuerResolver: func(_ context.Context, _ string) (string, error) { return "", refuse }})
-	_, err := v.Verify(t.Context(), iss.Mint(t, map[string]any{"aud": "api"}))
-	var ie *jwtverify.IssuerError
-	if !errors.As(err, &ie) || !errors.Is(err, refuse) {
-		t.Fatalf("Verify = %v, want *IssuerError wrapping the resolver's error", err)
+		IssuerResolver: func(_ context.Context, _ string) (string, error) {
+			if refusing.Load() {
+				return "", refuse
+			}
+			return iss.JWKSURL, nil
+		}})
+	cached := iss.Mint(t, map[string]any{"aud": "api"})
+	if _, err := v.Verify(t.Context(), cached); err != nil {
+		t.Fatalf("Verify while the resolver accepts = %v", err)
 	}
-	if ie.Got != iss.URL || !slices.Equal(ie.Want, []string{"https://static.example"}) {
-		t.Errorf("IssuerError = {Got: %q, Want: %q}, want {%q, [https://static.example]}", ie.Got, ie.Want, iss.URL)
+	refusing.Store(true)
+	for name, tok := range map[string]string{"first sight": iss.Mint(t, map[string]any{"aud": "api", "sub": "new"}), "cached": cached} {
+		t.Run(name, func(t *testing.T) {
+			_, err := v.Verify(t.Context(), tok)
+			var ie *jwtverify.IssuerError
+			if !errors.As(err, &ie) || !errors.Is(err, refuse) {
+				t.Fatalf("Verify = %v, want *IssuerError wrapping the resolver's error", err)
+			}
+			if ie.Got != iss.URL || !slices.Equal(ie.Want, []string{"https://static.example"}) {
+				t.Errorf("IssuerError = {Got: %q, Want: %q}, want {%q, [https://static.example]}", ie.Got, ie.Want, iss.URL)
+			}
+			wantInMessage(t, err, `"https://static.example"`, `"`+iss.URL+`"`, refuse.Error())
+		})
 	}
-	wantInMessage(t, err, `"https://static.example"`, `"`+iss.URL+`"`)
 }
 
 func TestAudienceErrorNamesAcceptedAudiences(t *testing.T) {
