@@ -20,12 +20,13 @@ var base64URLStrict = base64.RawURLEncoding.Strict()
 // entry's recency at most once per touchEvery, so the hot path of a busy
 // token never takes the lock. A nil *tokenCache is a disabled cache.
 type tokenCache struct {
-	shards [cacheShards]cacheShard
+	shards [cacheShards]cacheShard // the first mask+1 are used
+	mask   uint32
 	leeway time.Duration
 }
 
 const (
-	cacheShards = 16
+	cacheShards = 16 // at most
 	touchEvery  = int64(time.Second)
 )
 
@@ -50,10 +51,21 @@ type cacheEntry struct {
 	touched     atomic.Int64 // unix nanoseconds of the last recency update
 }
 
+// newTokenCache returns a cache of at most size (> 0) entries: the shards'
+// capacities add up to size exactly, so a small size uses fewer shards (a
+// power of two, so that picking one stays a mask).
 func newTokenCache(size int, leeway time.Duration) *tokenCache {
 	c := &tokenCache{leeway: leeway}
-	per := max(size/cacheShards, 1)
-	for i := range c.shards {
+	n := cacheShards
+	for n > size {
+		n /= 2
+	}
+	c.mask = uint32(n - 1)
+	for i := range n {
+		per := size / n
+		if i < size%n {
+			per++
+		}
 		s := &c.shards[i]
 		s.order, _ = simplelru.NewLRU(per, func(token string, _ *cacheEntry) { s.index.Delete(token) })
 	}
@@ -67,7 +79,7 @@ func (c *tokenCache) shard(token string) *cacheShard {
 	for i := max(len(token)-8, 0); i < len(token); i++ {
 		h = (h ^ uint32(token[i])) * 16777619
 	}
-	return &c.shards[h%cacheShards]
+	return &c.shards[h&c.mask]
 }
 
 // get returns the shared claims of a verified token whose times are still
@@ -127,7 +139,7 @@ func (c *tokenCache) add(token string, claims *Claims, key *jwks.Key, set *jwks.
 // len reports the number of entries, for tests.
 func (c *tokenCache) len() int {
 	n := 0
-	for i := range c.shards {
+	for i := range c.mask + 1 {
 		s := &c.shards[i]
 		s.mu.Lock()
 		n += s.order.Len()

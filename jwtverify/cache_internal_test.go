@@ -33,6 +33,31 @@ func TestTokenCacheIsBounded(t *testing.T) {
 	}
 }
 
+// TestTokenCacheSizeIsExact: the cache never holds more than CacheSize
+// entries, small sizes included (16 shards once kept 16 entries for a
+// CacheSize of 1), and it holds a fair share of them.
+func TestTokenCacheSizeIsExact(t *testing.T) {
+	now := time.Now()
+	cl := &Claims{Expiry: now.Add(time.Hour)}
+	for _, size := range []int{1, 2, 3, 5, 8, 15, 16, 17, 31, 33, 100, 4096} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			c := newTokenCache(size, time.Minute)
+			most := 0
+			for i := range 3*size + 64 {
+				c.add(fmt.Sprintf("header.payload.signature-%d", i), cl, &jwks.Key{}, nil, now)
+				n := c.len()
+				if n > size {
+					t.Fatalf("entries after %d adds = %d, want at most CacheSize %d", i+1, n, size)
+				}
+				most = max(most, n)
+			}
+			if most < (size+1)/2 {
+				t.Errorf("at most %d entries were ever held, want at least half of CacheSize %d", most, size)
+			}
+		})
+	}
+}
+
 // TestCacheRecencyFollowsTheVerifierClock: a hit refreshes its entry's
 // recency on the clock that get compares with (Config.Now), so it protects the
 // entry from eviction even when that clock is far from the wall clock.

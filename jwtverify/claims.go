@@ -41,8 +41,14 @@ type Claims struct {
 	ID string
 	// ClientID is the client_id claim (RFC 9068, RFC 7662).
 	ClientID string
-	// Scopes are the scopes granted: the space-separated scope claim, or
-	// the scp array that some servers issue instead.
+	// Scopes are the scopes granted. They come from the scope claim when
+	// the token has one, and from scp only when it has none: never from
+	// both, so that scp cannot add to what scope grants (and servers that
+	// issue both, as Ory Hydra can, do not list every scope twice). Either
+	// claim may be a space-separated string (RFC 9068, RFC 7662, Entra ID's
+	// scp) or a JSON array of strings (Duende IdentityServer's scope, Okta's
+	// scp); array elements are taken whole. An empty scope grants nothing,
+	// whatever scp says.
 	Scopes []string
 	// Username is the username member of an introspection response (RFC
 	// 7662); JWT access tokens rarely carry it.
@@ -123,7 +129,11 @@ func identical(a, b string) bool {
 
 // ParseClaims reads the registered claims of a JSON object (a JWT payload or
 // an RFC 7662 introspection response) into Claims, keeping data for
-// [Claims.Decode]. It is strict: duplicate member names (in any ASCII case),
+// [Claims.Decode]. It is strict, so that no JSON decoder can read the object
+// differently: duplicate member names in any object at any depth (compared
+// with Unicode case folding, as encoding/json matches names: "sub", "SUB" and
+// "ſub" are one name), a member whose name folds to a claim typed here
+// without being it ("ISS"), lone surrogate escapes, numbers beyond float64,
 // time claims that are not finite JSON numbers, and aud, scope or scp of the
 // wrong JSON type are errors matching [ErrMalformed]. It checks nothing else:
 // no signature, time, issuer or audience; use [Verifier.Verify] for tokens.
@@ -144,6 +154,7 @@ const maxClaims = 256
 func (c *Claims) parse(data []byte) error {
 	c.raw = data
 	var reason string
+	haveScope := false
 	err := jose.ScanObject(data, maxClaims, func(name, value []byte) error {
 		var ok bool
 		switch string(name) {
@@ -167,20 +178,20 @@ func (c *Claims) parse(data []byte) error {
 			c.NotBefore, ok = numericDate(value)
 		case "iat":
 			c.IssuedAt, ok = numericDate(value)
-		case "scope":
-			var s string
-			if s, ok = str(value); ok {
-				c.Scopes = append(c.Scopes, strings.Fields(s)...)
-			}
+		case "scope": // wins over scp, whichever comes first
+			haveScope = true
+			c.Scopes, ok = scopes(c.Scopes[:0], value)
 		case "scp":
-			ok = jose.Strings(value, func(b []byte) { c.Scopes = append(c.Scopes, alias(b)) })
-			if !ok { // some servers send scp as one space-separated string
-				var s string
-				if s, ok = str(value); ok {
-					c.Scopes = append(c.Scopes, strings.Fields(s)...)
-				}
+			if haveScope {
+				_, ok = scopes(nil, value) // only checked
+			} else {
+				c.Scopes, ok = scopes(c.Scopes[:0], value)
 			}
 		default:
+			if r, folds := foldsTo(name, typedClaims[:]); folds {
+				reason = "claim " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case (encoding/json among them) would read as " + r
+				return errors.New(reason)
+			}
 			return nil
 		}
 		if !ok {
@@ -196,6 +207,44 @@ func (c *Claims) parse(data []byte) error {
 		return &MalformedError{Reason: reason}
 	}
 	return nil
+}
+
+// typedClaims are the claim names that parse types.
+var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "aud", "exp", "nbf", "iat", "scope", "scp"}
+
+// foldsTo returns the one of names that name equals under Unicode case
+// folding without being it. Only U+017F (ſ) and U+212A (the Kelvin sign)
+// fold to ASCII letters, so a name longer than three bytes per character of
+// the longest name can match none.
+func foldsTo(name []byte, names []string) (string, bool) {
+	if len(name) > 3*len("token_type") {
+		return "", false
+	}
+	n := alias(name)
+	for _, r := range names {
+		if n != r && strings.EqualFold(n, r) {
+			return r, true
+		}
+	}
+	return "", false
+}
+
+// scopes appends to dst the scopes of a scope or scp value: a space-separated
+// string or an array of strings. ok is false for any other JSON type.
+func scopes(dst []string, value []byte) (_ []string, ok bool) {
+	if s, ok := str(value); ok {
+		n := 0
+		for range strings.FieldsSeq(s) {
+			n++
+		}
+		dst = slices.Grow(dst, n)
+		for f := range strings.FieldsSeq(s) {
+			dst = append(dst, f)
+		}
+		return dst, true
+	}
+	ok = jose.Strings(value, func(b []byte) { dst = append(dst, alias(b)) })
+	return dst, ok
 }
 
 func alias(b []byte) string {

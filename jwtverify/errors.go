@@ -2,6 +2,7 @@ package jwtverify
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -100,49 +101,89 @@ func (e *UnknownKeyError) Unwrap() error { return ErrUnknownKey }
 // ExpiredError reports a token whose exp has passed, leeway included.
 // It matches [ErrExpired] and [ErrInvalidToken].
 type ExpiredError struct {
+	// Expiry is the token's exp.
 	Expiry time.Time
+	// Now is the time of the check; zero when not known.
+	Now time.Time
+	// Leeway is the clock skew that was allowed past Expiry.
+	Leeway time.Duration
 }
 
 func (e *ExpiredError) Error() string {
-	return "jwtverify: token expired at " + e.Expiry.UTC().Format(time.RFC3339)
+	msg := "jwtverify: token expired at " + stamp(e.Expiry)
+	if e.Now.IsZero() {
+		return msg
+	}
+	return msg + "; now is " + stamp(e.Now) + " (" + e.Now.Sub(e.Expiry).Round(time.Second).String() +
+		" later), beyond the leeway of " + e.Leeway.String() + " (Config.Leeway)"
 }
 func (e *ExpiredError) Unwrap() error { return ErrExpired }
 
 // NotYetValidError reports a token whose nbf (or iat) lies in the future,
 // beyond the leeway. It matches [ErrNotYetValid] and [ErrInvalidToken].
 type NotYetValidError struct {
-	Claim string // "nbf" or "iat"
-	Time  time.Time
+	// Claim is "nbf" or "iat": the claim that lies in the future.
+	Claim string
+	// Time is that claim's value.
+	Time time.Time
+	// Now is the time of the check; zero when not known.
+	Now time.Time
+	// Leeway is the clock skew that was allowed before Time.
+	Leeway time.Duration
 }
 
 func (e *NotYetValidError) Error() string {
-	return "jwtverify: token not valid before " + e.Time.UTC().Format(time.RFC3339) + " (" + e.Claim + ")"
+	msg := "jwtverify: token not valid before " + stamp(e.Time) + " (" + e.Claim + ")"
+	if e.Now.IsZero() {
+		return msg
+	}
+	return msg + "; now is " + stamp(e.Now) + " (" + e.Time.Sub(e.Now).Round(time.Second).String() +
+		" earlier), beyond the leeway of " + e.Leeway.String() + " (Config.Leeway): are the clocks of this host and the issuer apart?"
 }
 func (e *NotYetValidError) Unwrap() error { return ErrNotYetValid }
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // IssuerError reports an iss that is not accepted. It matches [ErrIssuer]
 // and [ErrInvalidToken].
 type IssuerError struct {
+	// Got is the token's iss.
 	Got string
+	// Want lists the accepted issuers (Config.Issuer and Config.Issuers),
+	// sorted; nil when not known. An IssuerResolver may accept others.
+	Want []string
 }
 
 func (e *IssuerError) Error() string {
-	return "jwtverify: issuer " + quote(e.Got) + " is not accepted (check Config.Issuer)"
+	msg := "jwtverify: issuer " + quote(e.Got) + " is not accepted"
+	if len(e.Want) == 0 {
+		return msg + " (check Config.Issuer)"
+	}
+	for _, w := range e.Want {
+		if e.Got+"/" == w || e.Got == w+"/" {
+			return msg + ": it differs from the accepted " + quote(w) + " only by a trailing slash, which counts (iss is compared exactly: write Config.Issuer as the server writes iss)"
+		}
+	}
+	return msg + "; accepted: " + quoteList(e.Want) + " (Config.Issuer, Config.Issuers)"
 }
 func (e *IssuerError) Unwrap() error { return ErrIssuer }
 
 // AudienceError reports an aud that names none of the accepted audiences.
 // It matches [ErrAudience] and [ErrInvalidToken].
 type AudienceError struct {
+	// Got is the token's aud.
 	Got []string
+	// Want lists the accepted audiences (Config.Audiences), sorted; nil
+	// when not known.
+	Want []string
 }
 
 func (e *AudienceError) Error() string {
-	got := make([]string, len(e.Got))
-	for i, a := range e.Got {
-		got[i] = quote(a)
+	msg := "jwtverify: audience " + quoteList(e.Got) + " names none of the accepted audiences"
+	if len(e.Want) == 0 {
+		return msg + " (Config.Audiences)"
 	}
-	return "jwtverify: audience [" + strings.Join(got, " ") + "] names none of Config.Audiences"
+	return msg + " " + quoteList(e.Want) + " (Config.Audiences)"
 }
 func (e *AudienceError) Unwrap() error { return ErrAudience }
 
@@ -160,14 +201,21 @@ func (e *MissingClaimError) Unwrap() error { return ErrMissingClaim }
 // TypeError reports a typ header that is not accepted. It matches [ErrType]
 // and [ErrInvalidToken].
 type TypeError struct {
+	// Type is the typ header; empty when absent.
 	Type string
+
+	strict bool // Config.StrictRFC9068 was set
 }
 
 func (e *TypeError) Error() string {
+	got := "typ " + quote(e.Type)
 	if e.Type == "" {
-		return "jwtverify: typ header missing, at+jwt required (Config.Profile is RFC 9068)"
+		got = "typ header missing"
 	}
-	return "jwtverify: typ " + quote(e.Type) + " is not an access-token type"
+	if e.strict {
+		return "jwtverify: " + got + ": Config.StrictRFC9068 is set, which accepts only at+jwt (or application/at+jwt); without it, JWT and a missing typ are accepted too"
+	}
+	return "jwtverify: " + got + " marks another kind of JWT: accepted are at+jwt, application/at+jwt, JWT or no typ (only at+jwt with Config.StrictRFC9068)"
 }
 func (e *TypeError) Unwrap() error { return ErrType }
 
@@ -191,6 +239,26 @@ func (e *KeySourceError) Error() string {
 	return "jwtverify: keys of issuer " + quote(e.Issuer) + " unavailable: " + e.Err.Error()
 }
 func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// quoteList renders a list of strings with quote: a few of them, and how
+// many more there are. The result stays under 200 bytes.
+func quoteList(list []string) string {
+	const max = 3
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range list {
+		if i == max || b.Len() > 100 {
+			b.WriteString(" … and " + strconv.Itoa(len(list)-i) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quote(s))
+	}
+	b.WriteByte(']')
+	return b.String()
+}
 
 // quote renders an attacker-controlled string safely and briefly.
 func quote(s string) string {

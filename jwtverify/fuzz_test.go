@@ -11,10 +11,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -297,4 +299,117 @@ func fzSplit(token string) (h, p, s string) {
 	h, rest, _ := strings.Cut(token, ".")
 	p, s, _ = strings.Cut(rest, ".")
 	return h, p, s
+}
+
+// FuzzParseClaims compares Claims.parse with encoding/json, which
+// Claims.Decode uses: whatever ParseClaims accepts, encoding/json must decode
+// (into an any, and into a struct of the registered claims, matching names its
+// own case-insensitive way), and every typed claim must equal what
+// encoding/json reads. Refusals must be *MalformedError.
+func FuzzParseClaims(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"iss":"https://issuer.example","sub":"alice","aud":["api","other"],"exp":1800003600,"nbf":1799999000.5,"iat":1.8e9,"jti":"j","client_id":"c","username":"al","token_type":"Bearer","scope":"a  b"}`,
+		`{"aud":"api","scope":["api1","api2"]}`, `{"scope":"read write","scp":["read","write"]}`,
+		`{"scp":"User.Read Mail.Send"}`, `{"scp":["openid","email"]}`, `{"scope":"read","scp":["admin"]}`,
+		`{"scp":["admin"],"scope":"read"}`, `{"scope":"","scp":["admin"]}`,
+		`{"sub":"alice","ſub":"admin"}`, `{"ſub":"admin"}`, `{"ISS":"x"}`, `{"to\u212aen_type":"x"}`,
+		`{"active":true,"0":1e700}`, `{"x":{"y":[-1e400]}}`, `{"name":"\ud800"}`, `{"sub":"\ud83d\ude00"}`,
+		`{"realm_access":{"roles":["user"],"ROLES":["admin"]}}`, `{"exp":1e300}`, `{"exp":-62135596800}`,
+		`{"aud":[]}`, `{"aud":null}`, `{"iss":"a\u0000b"}`, `{"iss":"\u00e9\/"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseClaims(data)
+		if err != nil {
+			var me *MalformedError
+			if !errors.As(err, &me) {
+				t.Fatalf("ParseClaims(%q) = %v (%T), want a *MalformedError", data, err, err)
+			}
+			return
+		}
+		var anyv any
+		if err := json.Unmarshal(data, &anyv); err != nil {
+			t.Fatalf("ParseClaims(%q) accepted what encoding/json refuses: %v", data, err)
+		}
+		var ref struct {
+			Iss       *string  `json:"iss"`
+			Sub       *string  `json:"sub"`
+			Jti       *string  `json:"jti"`
+			ClientID  *string  `json:"client_id"`
+			Username  *string  `json:"username"`
+			TokenType *string  `json:"token_type"`
+			Aud       any      `json:"aud"`
+			Exp       *float64 `json:"exp"`
+			Nbf       *float64 `json:"nbf"`
+			Iat       *float64 `json:"iat"`
+			Scope     any      `json:"scope"`
+			Scp       any      `json:"scp"`
+		}
+		if err := c.Decode(&ref); err != nil {
+			t.Fatalf("ParseClaims(%q) accepted claims that encoding/json cannot type: %v", data, err)
+		}
+		deref := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		}
+		for _, s := range []struct {
+			claim    string
+			got, ref string
+		}{
+			{"iss", c.Issuer, deref(ref.Iss)}, {"sub", c.Subject, deref(ref.Sub)}, {"jti", c.ID, deref(ref.Jti)},
+			{"client_id", c.ClientID, deref(ref.ClientID)}, {"username", c.Username, deref(ref.Username)},
+			{"token_type", c.TokenType, deref(ref.TokenType)},
+		} {
+			if s.got != s.ref {
+				t.Fatalf("ParseClaims(%q) %s = %q, encoding/json reads %q", data, s.claim, s.got, s.ref)
+			}
+		}
+		for _, d := range []struct {
+			claim string
+			got   time.Time
+			ref   *float64
+		}{{"exp", c.Expiry, ref.Exp}, {"nbf", c.NotBefore, ref.Nbf}, {"iat", c.IssuedAt, ref.Iat}} {
+			want := time.Time{}
+			if d.ref != nil {
+				sec, frac := math.Modf(*d.ref)
+				want = time.Unix(int64(sec), int64(frac*1e9))
+			}
+			if !d.got.Equal(want) {
+				t.Fatalf("ParseClaims(%q) %s = %v, encoding/json reads %v (%v)", data, d.claim, d.got, d.ref, want)
+			}
+		}
+		if want := fzStrings(ref.Aud, false); !slices.Equal(c.Audience, want) {
+			t.Fatalf("ParseClaims(%q) aud = %q, encoding/json reads %q", data, c.Audience, want)
+		}
+		want := fzStrings(ref.Scp, true)
+		if _, present := anyv.(map[string]any)["scope"]; present {
+			want = fzStrings(ref.Scope, true)
+		}
+		if !slices.Equal(c.Scopes, want) {
+			t.Fatalf("ParseClaims(%q) scopes = %q, encoding/json reads %q (scope %#v, scp %#v)", data, c.Scopes, want, ref.Scope, ref.Scp)
+		}
+	})
+}
+
+// fzStrings turns a decoded string or array of strings into a list; a string
+// is split at spaces when split is set.
+func fzStrings(v any, split bool) []string {
+	switch v := v.(type) {
+	case string:
+		if split {
+			return strings.Fields(v)
+		}
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, e.(string))
+		}
+		return out
+	}
+	return nil
 }

@@ -203,7 +203,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 			// tenant the resolver now refuses loses its cached tokens too.
 			current, err := v.keySet(ctx, c.Issuer)
 			if err != nil {
-				return nil, err
+				return nil, v.explainIssuer(err)
 			}
 			ok = current == set
 		}
@@ -244,7 +244,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	set, err := v.keySet(ctx, c.Issuer)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, v.explainIssuer(err)
 	}
 	kid := alias(h.kid)
 	keys, err := set.Key(ctx, kid)
@@ -366,6 +366,9 @@ func decodeInto(dst []byte, src string) (decoded, rest []byte, err error) {
 
 const maxHeaderMembers = 32
 
+// headerNames are the header members that parseHeader reads.
+var headerNames = [...]string{"alg", "kid", "typ", "crit", "b64", "cty", "zip", "enc"}
+
 func parseHeader(data []byte, h *header) error {
 	var reason string
 	err := jose.ScanObject(data, maxHeaderMembers, func(name, value []byte) error {
@@ -393,6 +396,10 @@ func parseHeader(data []byte, h *header) error {
 			reason = string(name) + " is a JWE header member: encrypted tokens are not accepted"
 			return errors.New(reason)
 		default:
+			if r, folds := foldsTo(name, headerNames[:]); folds {
+				reason = "header member " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
+				return errors.New(reason)
+			}
 			return nil // jku, x5u, jwk, x5c, x5t...: never used
 		}
 		if !ok {
@@ -419,13 +426,13 @@ func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {
 	}
 	from, until := c.validity(v.leeway)
 	if now.After(until) {
-		return &ExpiredError{Expiry: c.Expiry}
+		return &ExpiredError{Expiry: c.Expiry, Now: now, Leeway: v.leeway}
 	}
 	if now.Before(from) {
 		if c.IssuedAt.After(c.NotBefore) {
-			return &NotYetValidError{Claim: "iat", Time: c.IssuedAt}
+			return &NotYetValidError{Claim: "iat", Time: c.IssuedAt, Now: now, Leeway: v.leeway}
 		}
-		return &NotYetValidError{Claim: "nbf", Time: c.NotBefore}
+		return &NotYetValidError{Claim: "nbf", Time: c.NotBefore, Now: now, Leeway: v.leeway}
 	}
 	if !v.skipAud {
 		if len(c.Audience) == 0 {
@@ -438,7 +445,7 @@ func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {
 			}
 		}
 		if !found {
-			return &AudienceError{Got: c.Audience}
+			return &AudienceError{Got: c.Audience, Want: sortedKeys(v.audiences)}
 		}
 	}
 	if err := v.checkType(h.typ); err != nil {
@@ -471,11 +478,40 @@ func (v *Verifier) checkType(typ []byte) error {
 	case strings.EqualFold(t, "at+jwt"):
 		return nil
 	case v.strict:
-		return &TypeError{Type: string(typ)}
+		return &TypeError{Type: string(typ), strict: true}
 	case typ == nil, strings.EqualFold(t, "jwt"):
 		return nil
 	}
 	return &TypeError{Type: string(typ)}
+}
+
+// explainIssuer adds the accepted issuers to an *IssuerError in err (from
+// keySet), so that its message shows both sides. Rejections only: this
+// allocates.
+func (v *Verifier) explainIssuer(err error) error {
+	var ie *IssuerError
+	if !errors.As(err, &ie) || ie.Want != nil {
+		return err
+	}
+	ie.Want = sortedKeys(v.issuers)
+	// keySet wraps a resolver's refusal as "%w: %w"; that text was made
+	// before Want was known, so make it again.
+	if w, ok := err.(interface{ Unwrap() []error }); ok {
+		if errs := w.Unwrap(); len(errs) == 2 && errs[0] == ie {
+			return fmt.Errorf("%w: %w", ie, errs[1])
+		}
+	}
+	return err
+}
+
+// sortedKeys returns the keys of m in order, for error messages.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func requireClaims(raw []byte, names []string) error {

@@ -2,77 +2,44 @@ package jose
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"strconv"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrJSON reports input that is not a JSON object this package accepts.
 var ErrJSON = errors.New("invalid JSON")
 
-// ErrDuplicate reports a member name that appears twice in one object,
-// compared without regard to ASCII case ("aud" and "AUD" are duplicates: some
-// JSON decoders, encoding/json among them, match names case-insensitively).
+// ErrDuplicate reports two member names of one object (at any depth) that
+// are equal under Unicode simple case folding, as [bytes.EqualFold] compares
+// them: "aud" and "AUD", "sub" and "ſub" (U+017F), "kid" and "\u212aid" (the
+// Kelvin sign) are duplicates. encoding/json matches names to struct fields
+// that way, so it would read either of the two where we read one.
 var ErrDuplicate = errors.New("duplicate JSON member name")
 
 const maxDepth = 32
 
-// ScanObject checks that data is exactly one JSON object (RFC 8259, valid
-// UTF-8, no duplicate member names, at most maxMembers members, nesting at
-// most 32 deep) and calls fn with each top-level member's unescaped name and
-// raw value. fn must not keep name beyond the call.
+// ScanObject checks that data is exactly one JSON object and calls fn with
+// each top-level member's unescaped name and raw value. fn must not keep name
+// beyond the call.
+//
+// It accepts only what encoding/json accepts when it decodes data into an
+// any, and less: valid UTF-8, no lone surrogate escapes (\ud800, which
+// encoding/json would turn into U+FFFD), numbers within float64 range, no
+// duplicate member names (see [ErrDuplicate]) in any object at any depth, at
+// most maxMembers members at the top, nesting at most 32 deep.
 func ScanObject(data []byte, maxMembers int, fn func(name, value []byte) error) error {
 	s := scanner{data: data}
 	s.ws()
-	if !s.eat('{') {
+	if s.pos >= len(data) || data[s.pos] != '{' {
 		return ErrJSON
 	}
-	var names [16][]byte // most objects are small: no allocation below 16 names
-	seen := names[:0]
-	s.ws()
-	if !s.eat('}') {
-		for {
-			s.ws()
-			start := s.pos
-			if !s.str() {
-				return ErrJSON
-			}
-			name, ok := unquote(data[start:s.pos])
-			if !ok {
-				return ErrJSON
-			}
-			for _, n := range seen {
-				if asciiEqualFold(n, name) {
-					return ErrDuplicate
-				}
-			}
-			if len(seen) == maxMembers {
-				return ErrJSON
-			}
-			seen = append(seen, name)
-			s.ws()
-			if !s.eat(':') {
-				return ErrJSON
-			}
-			s.ws()
-			vstart := s.pos
-			if !s.value(1) {
-				return ErrJSON
-			}
-			if err := fn(name, data[vstart:s.pos]); err != nil {
-				return err
-			}
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			if s.eat('}') {
-				break
-			}
-			return ErrJSON
-		}
+	if err := s.object(0, maxMembers, fn); err != nil {
+		return err
 	}
 	s.ws()
 	if s.pos != len(data) {
@@ -81,12 +48,13 @@ func ScanObject(data []byte, maxMembers int, fn func(name, value []byte) error) 
 	return nil
 }
 
-// Valid reports whether data is one well-formed JSON value under the same
-// rules as ScanObject (duplicates in nested objects are not checked).
+// Valid reports whether data is one JSON value under the rules of
+// ScanObject (objects at any depth, the top one included, have no duplicate
+// names; there is no bound on members).
 func Valid(data []byte) bool {
 	s := scanner{data: data}
 	s.ws()
-	if !s.value(0) {
+	if s.value(0) != nil {
 		return false
 	}
 	s.ws()
@@ -115,6 +83,9 @@ func asciiEqualFold(a, b []byte) bool {
 type scanner struct {
 	data []byte
 	pos  int
+	// plain is set by str: the string it scanned holds only ASCII and no
+	// escape, so its bytes are its characters.
+	plain bool
 }
 
 func (s *scanner) ws() {
@@ -136,104 +107,237 @@ func (s *scanner) eat(c byte) bool {
 	return false
 }
 
-func (s *scanner) value(depth int) bool {
+// value scans one JSON value; depth counts the containers around it.
+func (s *scanner) value(depth int) error {
 	if depth > maxDepth || s.pos >= len(s.data) {
-		return false
+		return ErrJSON
 	}
 	switch c := s.data[s.pos]; {
 	case c == '"':
-		return s.str()
+		if !s.str() {
+			return ErrJSON
+		}
+		return nil
 	case c == '{':
-		s.pos++
-		s.ws()
-		if s.eat('}') {
-			return true
-		}
-		for {
-			s.ws()
-			if !s.str() {
-				return false
-			}
-			s.ws()
-			if !s.eat(':') {
-				return false
-			}
-			s.ws()
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.ws()
-			if s.eat(',') {
-				continue
-			}
-			return s.eat('}')
-		}
+		return s.object(depth, -1, nil)
 	case c == '[':
 		s.pos++
 		s.ws()
 		if s.eat(']') {
-			return true
+			return nil
 		}
 		for {
 			s.ws()
-			if !s.value(depth + 1) {
-				return false
+			if err := s.value(depth + 1); err != nil {
+				return err
 			}
 			s.ws()
 			if s.eat(',') {
 				continue
 			}
-			return s.eat(']')
+			if s.eat(']') {
+				return nil
+			}
+			return ErrJSON
 		}
 	case c == '-' || ('0' <= c && c <= '9'):
-		return s.num()
+		if !s.num() {
+			return ErrJSON
+		}
+		return nil
 	default:
 		for _, lit := range [...]string{"true", "false", "null"} {
 			if bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
 				s.pos += len(lit)
-				return true
+				return nil
 			}
 		}
-		return false
+		return ErrJSON
 	}
 }
 
-// str scans a JSON string, validating escapes and UTF-8.
+// name locates a member name in the scanner's data (the inside of its
+// quotes); plain is scanner.plain for it. Two plain names can be duplicates
+// only if their keys are equal, which spares most comparisons.
+type name struct {
+	start, end int32
+	key        uint32
+	plain      bool
+}
+
+func (s *scanner) name(start, end int) name {
+	n := name{start: int32(start), end: int32(end), plain: s.plain}
+	if n.plain && end > start {
+		// Length, and the first and last bytes without the ASCII case
+		// bit: equal for names that differ only in ASCII case.
+		n.key = uint32(end-start)<<16 | uint32(s.data[start]&^0x20)<<8 | uint32(s.data[end-1]&^0x20)
+	}
+	return n
+}
+
+// smallObject is how many names an object may have before the duplicate
+// check moves from pairwise comparison on the stack to a map.
+const smallObject = 16
+
+// object scans the object at s.pos, whose opening brace is there. At most
+// maxMembers members are allowed (-1: no limit); fn, if not nil, receives
+// each member's unescaped name and raw value.
+func (s *scanner) object(depth, maxMembers int, fn func(name, value []byte) error) error {
+	s.pos++ // '{'
+	s.ws()
+	if s.eat('}') {
+		return nil
+	}
+	var small [smallObject]name // no allocation below 16 names
+	seen := small[:0]
+	var big map[string]struct{} // folded names, once there are more
+	for n := 0; ; n++ {
+		s.ws()
+		start := s.pos
+		if !s.str() {
+			return ErrJSON
+		}
+		if n == maxMembers {
+			return ErrJSON
+		}
+		nm := s.name(start+1, s.pos-1)
+		switch {
+		case big != nil:
+			var buf [64]byte
+			key := appendFolded(buf[:0], s.data[nm.start:nm.end], nm.plain)
+			if _, dup := big[string(key)]; dup {
+				return ErrDuplicate
+			}
+			big[string(key)] = struct{}{}
+		default:
+			for _, m := range seen {
+				if (m.key == nm.key || !m.plain || !nm.plain) && s.sameName(m, nm) {
+					return ErrDuplicate
+				}
+			}
+			if len(seen) < smallObject {
+				seen = append(seen, nm)
+				break
+			}
+			big = make(map[string]struct{}, 2*smallObject)
+			for _, m := range append(seen, nm) {
+				big[string(appendFolded(nil, s.data[m.start:m.end], m.plain))] = struct{}{}
+			}
+		}
+		s.ws()
+		if !s.eat(':') {
+			return ErrJSON
+		}
+		s.ws()
+		vstart := s.pos
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
+		if fn != nil {
+			raw := s.data[nm.start:nm.end]
+			if !nm.plain && bytes.IndexByte(raw, '\\') >= 0 {
+				raw = appendUnescaped(nil, raw)
+			}
+			if err := fn(raw, s.data[vstart:s.pos]); err != nil {
+				return err
+			}
+		}
+		s.ws()
+		if s.eat(',') {
+			continue
+		}
+		if s.eat('}') {
+			return nil
+		}
+		return ErrJSON
+	}
+}
+
+// sameName reports whether two scanned names are equal under simple case
+// folding.
+func (s *scanner) sameName(a, b name) bool {
+	x, y := s.data[a.start:a.end], s.data[b.start:b.end]
+	if a.plain && b.plain {
+		return asciiEqualFold(x, y)
+	}
+	for len(x) > 0 && len(y) > 0 {
+		r, n := nextRune(x)
+		q, m := nextRune(y)
+		if foldRune(r) != foldRune(q) {
+			return false
+		}
+		x, y = x[n:], y[m:]
+	}
+	return len(x) == 0 && len(y) == 0
+}
+
+// foldRune maps r to one representative of the runes that simple case
+// folding relates to it (unicode.SimpleFold's orbit): the smallest.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		return r
+	}
+	min := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < min {
+			min = f
+		}
+	}
+	return min
+}
+
+// appendFolded appends the folded form of a scanned name (the inside of its
+// quotes) to dst: two names are duplicates when their folded forms are equal.
+func appendFolded(dst, raw []byte, plain bool) []byte {
+	if plain {
+		for _, c := range raw {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+		}
+		return dst
+	}
+	for len(raw) > 0 {
+		r, n := nextRune(raw)
+		dst = utf8.AppendRune(dst, foldRune(r))
+		raw = raw[n:]
+	}
+	return dst
+}
+
+// str scans a JSON string: escapes well formed (a surrogate escape only as
+// half of a pair), valid UTF-8, no control character. It sets s.plain.
 func (s *scanner) str() bool {
 	if !s.eat('"') {
 		return false
 	}
+	plain := true
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
+		if plainByte[c] {
+			s.pos++
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos++
+			s.plain = plain
 			return true
 		case c == '\\':
-			if s.pos+1 >= len(s.data) {
+			plain = false
+			n := escapeLen(s.data[s.pos:])
+			if n == 0 {
 				return false
 			}
-			switch s.data[s.pos+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.pos += 2
-			case 'u':
-				if s.pos+6 > len(s.data) {
-					return false
-				}
-				for _, h := range s.data[s.pos+2 : s.pos+6] {
-					if !isHex(h) {
-						return false
-					}
-				}
-				s.pos += 6
-			default:
-				return false
-			}
-		case c < 0x20:
+			s.pos += n
+		case c < utf8.RuneSelf: // a control character
 			return false
-		case c < utf8.RuneSelf:
-			s.pos++
 		default:
+			plain = false
 			r, n := utf8.DecodeRune(s.data[s.pos:])
 			if r == utf8.RuneError && n <= 1 {
 				return false
@@ -244,24 +348,145 @@ func (s *scanner) str() bool {
 	return false
 }
 
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+// plainByte marks the bytes that stand for themselves in a JSON string:
+// ASCII other than controls, quote and backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// escapeLen returns the length of the escape sequence at the start of b
+// (which begins with a backslash): 2 for \n and the like, 6 for \uXXXX, 12
+// for a surrogate pair \uD83D\uDE00; 0 when it is malformed or a lone
+// surrogate.
+func escapeLen(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	switch b[1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		r, ok := hex4(b[2:])
+		switch {
+		case !ok || (0xdc00 <= r && r <= 0xdfff):
+			return 0
+		case r < 0xd800 || r > 0xdbff:
+			return 6
+		}
+		if len(b) < 8 || b[6] != '\\' || b[7] != 'u' {
+			return 0
+		}
+		if lo, ok := hex4(b[8:]); !ok || lo < 0xdc00 || lo > 0xdfff {
+			return 0
+		}
+		return 12
+	}
+	return 0
 }
 
+// hex4 reads four hexadecimal digits.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// nextRune decodes the first character of b, the inside of a JSON string
+// that str accepted: an escape (a surrogate pair being one character) or a
+// UTF-8 sequence. It returns the character and the bytes it took.
+func nextRune(b []byte) (rune, int) {
+	if b[0] != '\\' {
+		return utf8.DecodeRune(b)
+	}
+	n := escapeLen(b)
+	switch n {
+	case 2:
+		return rune(unescapeByte(b[1])), 2
+	case 6:
+		r, _ := hex4(b[2:])
+		return r, 6
+	case 12:
+		hi, _ := hex4(b[2:])
+		lo, _ := hex4(b[8:])
+		return utf16.DecodeRune(hi, lo), 12
+	}
+	return utf8.RuneError, 1 // not reached for scanned strings
+}
+
+func unescapeByte(c byte) byte {
+	switch c {
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return c // '"', '\\', '/'
+}
+
+// appendUnescaped appends the characters of raw, the inside of a JSON
+// string that str accepted, to dst.
+func appendUnescaped(dst, raw []byte) []byte {
+	for len(raw) > 0 {
+		if i := bytes.IndexByte(raw, '\\'); i != 0 {
+			if i < 0 {
+				i = len(raw)
+			}
+			dst = append(dst, raw[:i]...)
+			raw = raw[i:]
+			continue
+		}
+		r, n := nextRune(raw)
+		dst = utf8.AppendRune(dst, r)
+		raw = raw[n:]
+	}
+	return dst
+}
+
+// num scans a JSON number and refuses one beyond float64 range, as
+// encoding/json does when it decodes a number into an any.
 func (s *scanner) num() bool {
+	start := s.pos
 	s.eat('-')
 	if s.pos >= len(s.data) {
 		return false
 	}
+	intStart := s.pos
 	if s.data[s.pos] == '0' {
 		s.pos++
 	} else if !s.digits() {
 		return false
 	}
+	intDigits := s.pos - intStart
 	if s.eat('.') && !s.digits() {
 		return false
 	}
+	exp := false
 	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		exp = true
 		s.pos++
 		if !s.eat('+') {
 			s.eat('-')
@@ -270,7 +495,12 @@ func (s *scanner) num() bool {
 			return false
 		}
 	}
-	return true
+	if !exp && intDigits <= 308 {
+		return true // below 1e308, so finite: the usual case needs no parse
+	}
+	b := s.data[start:s.pos]
+	_, err := strconv.ParseFloat(unsafe.String(&b[0], len(b)), 64)
+	return err == nil // only ErrRange: the syntax was checked above
 }
 
 func (s *scanner) digits() bool {
@@ -291,50 +521,11 @@ func unquote(q []byte) ([]byte, bool) {
 	if bytes.IndexByte(body, '\\') < 0 {
 		return body, true
 	}
-	var out string
-	if err := json.Unmarshal(q, &out); err != nil {
+	s := scanner{data: q}
+	if !s.str() || s.pos != len(q) {
 		return nil, false
 	}
-	// encoding/json turns a lone surrogate escape (\ud800) into U+FFFD, so
-	// the decoded string is always valid UTF-8: look at the escapes instead.
-	if !utf8.ValidString(out) || loneSurrogate(body) {
-		return nil, false
-	}
-	return []byte(out), true
-}
-
-// loneSurrogate reports whether body, the inside of a JSON string whose
-// escapes are well formed, escapes a UTF-16 surrogate that is not part of a
-// high-low pair.
-func loneSurrogate(body []byte) bool {
-	hex4 := func(b []byte) rune {
-		v, _ := strconv.ParseUint(string(b), 16, 32)
-		return rune(v)
-	}
-	for i := 0; i+1 < len(body); i++ {
-		if body[i] != '\\' {
-			continue
-		}
-		if body[i+1] != 'u' {
-			i++ // skip the escaped character, which may be a backslash
-			continue
-		}
-		r := hex4(body[i+2 : i+6])
-		i += 5
-		switch {
-		case 0xdc00 <= r && r <= 0xdfff:
-			return true
-		case 0xd800 <= r && r <= 0xdbff:
-			if i+6 >= len(body) || body[i+1] != '\\' || body[i+2] != 'u' {
-				return true
-			}
-			if lo := hex4(body[i+3 : i+7]); lo < 0xdc00 || lo > 0xdfff {
-				return true
-			}
-			i += 6
-		}
-	}
-	return false
+	return appendUnescaped(make([]byte, 0, len(body)), body), true
 }
 
 // String returns the content of a raw JSON string value; ok is false when

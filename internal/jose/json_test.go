@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -69,6 +72,49 @@ func TestScanObject(t *testing.T) {
 		{name: "too many members", in: `{"a":1,"b":2,"c":3}`, max: 2, want: ErrJSON},
 		{name: "BOM", in: "\ufeff{}", want: ErrJSON},
 		{name: "comment", in: `{/*x*/}`, want: ErrJSON},
+
+		// Untyped values are held to what encoding/json accepts when it
+		// decodes them into any: a number beyond float64 is refused there.
+		{name: "FuzzParseResponse crasher: 1e700 in an untyped member", in: `{"active":true,"0":1e700}`, want: ErrJSON},
+		{name: "negative number beyond float64", in: `{"a":-1e309}`, want: ErrJSON},
+		{name: "number just beyond float64", in: `{"a":1.7976931348623159e308}`, want: ErrJSON},
+		{name: "huge exponent", in: `{"a":1E+99999999999999999999}`, want: ErrJSON},
+		{name: "400-digit integer", in: `{"a":1` + strings.Repeat("0", 399) + `}`, want: ErrJSON},
+		{name: "number beyond float64 in an array", in: `{"a":[1,2,1e400]}`, want: ErrJSON},
+		{name: "number beyond float64 deep down", in: `{"a":{"b":[{"c":1e999}]}}`, want: ErrJSON},
+		{name: "largest float64", in: `{"a":1.7976931348623157e308}`, names: []string{"a"}},
+		{name: "underflow rounds to zero", in: `{"a":1e-400,"b":-0.5e-999999}`, names: []string{"a", "b"}},
+		{name: "zero with a huge exponent", in: `{"a":0e99999999999999}`, names: []string{"a"}},
+		{name: "308-digit integer", in: `{"a":9` + strings.Repeat("9", 307) + `.5}`, names: []string{"a"}},
+
+		// Lone surrogate escapes, which encoding/json turns into U+FFFD, are
+		// refused everywhere, not only in names.
+		{name: "lone surrogate escape in value", in: `{"a":"\ud800"}`, want: ErrJSON},
+		{name: "lone low surrogate escape in value", in: `{"a":"x\udfff"}`, want: ErrJSON},
+		{name: "high surrogate escape then a letter", in: `{"a":"\ud83dA"}`, want: ErrJSON},
+		{name: "two high surrogate escapes", in: `{"a":"\ud83d\ud83d"}`, want: ErrJSON},
+		{name: "lone surrogate escape in array", in: `{"a":["ok","\udc00"]}`, want: ErrJSON},
+		{name: "lone surrogate escape in nested name", in: `{"a":{"\ud800":1}}`, want: ErrJSON},
+		{name: "surrogate pair escape", in: `{"a":"\ud83d\ude00","\ud83d\ude00":1}`, names: []string{"a", "😀"}},
+		{name: "escaped backslash before u", in: `{"a":"\\ud800"}`, names: []string{"a"}},
+
+		// Duplicates in nested objects, and names that encoding/json (and
+		// bytes.EqualFold) fold together beyond ASCII.
+		{name: "duplicate in nested object", in: `{"a":{"b":1,"b":2}}`, want: ErrDuplicate},
+		{name: "duplicate in object in array", in: `{"a":[{"x":1},{"x":1,"X":2}]}`, want: ErrDuplicate},
+		{name: "duplicate deep down", in: `{"a":{"b":{"c":{"d":1,"\u0064":2}}}}`, want: ErrDuplicate},
+		{name: "duplicate long s (U+017F)", in: `{"sub":"alice","ſub":"admin"}`, want: ErrDuplicate},
+		{name: "duplicate long s first", in: `{"ſub":"admin","sub":"alice"}`, want: ErrDuplicate},
+		{name: "duplicate escaped long s", in: `{"sub":"alice","\u017fub":"admin"}`, want: ErrDuplicate},
+		{name: "duplicate Kelvin sign (U+212A)", in: `{"kid":"a","\u212aid":"b"}`, want: ErrDuplicate},
+		{name: "duplicate Kelvin sign in nested object", in: `{"o":{"KID":"a","\u212aid":"b"}}`, want: ErrDuplicate},
+		{name: "duplicate Greek sigma forms", in: `{"σ":1,"ς":2}`, want: ErrDuplicate},
+		{name: "duplicate non-ASCII case", in: `{"é":1,"É":2}`, want: ErrDuplicate},
+		{name: "duplicate after 16 names, nested", in: `{"o":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"A":18}}`, want: ErrDuplicate},
+		{name: "duplicate after 16 names, folded", in: `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"\u212a":18}`, want: ErrDuplicate},
+		{name: "dotless i is not i", in: `{"i":1,"ı":2,"İ":3}`, names: []string{"i", "ı", "İ"}},
+		{name: "sharp s is not ss", in: `{"ss":1,"ß":2}`, names: []string{"ss", "ß"}},
+		{name: "many distinct names", in: `{"o":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"ſ":18}}`, names: []string{"o"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,11 +239,14 @@ func TestStrings(t *testing.T) {
 	}
 }
 
-// FuzzScanObject checks that ScanObject never panics, that whatever it
-// accepts encoding/json also accepts as an object, and that it accepts every
-// object encoding/json accepts when that object is within ScanObject's
-// documented extra rules (valid UTF-8, no duplicate top-level names in any
-// ASCII case, no lone surrogate escapes, bounded depth and member count).
+// FuzzScanObject compares ScanObject with encoding/json. It must never panic;
+// whatever it accepts, encoding/json must decode into an any (and each value
+// it hands fn on its own), with the same top-level names, and no object at any
+// depth may hold two names that bytes.EqualFold calls equal. Conversely,
+// ScanObject must accept every object encoding/json decodes that is within its
+// documented extra rules (valid UTF-8, no surrogate escapes, no folded
+// duplicates, bounded depth and member count), and call ErrDuplicate exactly
+// the objects that break only the duplicate rule.
 func FuzzScanObject(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"alg":"RS256","kid":"k","typ":"at+jwt"}`,
@@ -205,105 +254,234 @@ func FuzzScanObject(f *testing.F) {
 		`{"alg":"RS256","alg":"none"}`, `{"alg":"RS256","\u0061lg":"none"}`, `{"aud":"a","AUD":"b"}`,
 		`{"a":{"b":[1,2,{"c":null}]},"d":true,"e":false}`, `{"\ud800":1}`, "{\"a\":\"\xff\"}",
 		`{"a":1}x`, `[1]`, `{"a":-0.0e+0}`, `{"a":"\u00e9\n\t\"\\\/"}`,
+		`{"active":true,"0":1e700}`, `{"a":[1e-400,1.7976931348623157e308]}`, `{"a":"\ud83d\ude00"}`,
+		`{"sub":"alice","ſub":"admin"}`, `{"o":{"kid":"a","\u212aid":"b"}}`, `{"a":[{"x":1,"X":2}]}`,
+		`{"σ":1,"ς":2}`, `{"i":1,"ı":2,"İ":3}`,
+		`{"o":{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"K":18}}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const max = 64
-		var names [][]byte
+		var names []string
 		err := ScanObject(data, max, func(name, value []byte) error {
-			names = append(names, bytes.Clone(name))
-			if !json.Valid(value) {
-				t.Fatalf("ScanObject(%q) passed value %q that encoding/json rejects", data, value)
+			names = append(names, string(name))
+			var v any
+			if err := json.Unmarshal(value, &v); err != nil {
+				t.Fatalf("ScanObject(%q) passed value %q that encoding/json refuses: %v", data, value, err)
 			}
 			return nil
 		})
+		ref := fuzzReference(data)
 		if err == nil {
-			if !json.Valid(data) {
-				t.Fatalf("ScanObject(%q) = nil, but encoding/json rejects it", data)
+			if ref.err != nil {
+				t.Fatalf("ScanObject(%q) = nil, but encoding/json refuses it: %v", data, ref.err)
 			}
-			if b := bytes.TrimLeft(data, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+			if !ref.object {
 				t.Fatalf("ScanObject(%q) = nil for a non-object", data)
 			}
-			for i := range names {
-				for j := range i {
-					if asciiEqualFold(names[i], names[j]) {
-						t.Fatalf("ScanObject(%q) = nil with duplicate names %q and %q", data, names[j], names[i])
-					}
-				}
+			if strings.Join(names, "\x00") != strings.Join(ref.top, "\x00") {
+				t.Fatalf("ScanObject(%q) names = %q, encoding/json reads %q", data, names, ref.top)
+			}
+			if ref.dup != "" {
+				t.Fatalf("ScanObject(%q) = nil with duplicate names %s", data, ref.dup)
+			}
+			if Valid(data) != true {
+				t.Fatalf("Valid(%q) = false where ScanObject accepts it", data)
 			}
 			return
 		}
 		if !errors.Is(err, ErrJSON) && !errors.Is(err, ErrDuplicate) {
 			t.Fatalf("ScanObject(%q) = %v, want nil, ErrJSON or ErrDuplicate", data, err)
 		}
-		if !json.Valid(data) || !utf8.Valid(data) || bytes.Contains(bytes.ToLower(data), []byte(`\ud`)) {
+		if ref.err != nil || !ref.object || !utf8.Valid(data) || bytes.Contains(bytes.ToLower(data), []byte(`\ud`)) {
 			return // outside the agreement domain
 		}
-		top, depth, ok := fuzzTopNames(data)
-		if !ok || depth > maxDepth-2 || len(top) > max {
+		if ref.depth > maxDepth-2 || len(ref.top) > max {
 			return
 		}
-		for i := range top {
-			for j := range i {
-				if asciiEqualFold([]byte(top[i]), []byte(top[j])) {
-					if !errors.Is(err, ErrDuplicate) {
-						t.Fatalf("ScanObject(%q) = %v, want ErrDuplicate (names %q, %q)", data, err, top[j], top[i])
-					}
-					return
-				}
+		if ref.dup != "" {
+			if !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("ScanObject(%q) = %v, want ErrDuplicate (names %s)", data, err, ref.dup)
 			}
+			return
 		}
 		t.Fatalf("ScanObject(%q) = %v, but encoding/json accepts it and it has no duplicate names", data, err)
 	})
 }
 
-// fuzzTopNames decodes data with encoding/json and returns the names of its
-// top-level members and its container nesting depth (the object itself is 1);
-// ok is false when data is not a JSON object.
-func fuzzTopNames(data []byte) (names []string, depth int, ok bool) {
+// fuzzRef is what encoding/json makes of a fuzz input.
+type fuzzRef struct {
+	err    error    // from json.Unmarshal into an any, or from the token walk
+	object bool     // the value is an object
+	top    []string // names of the top-level members, in order
+	depth  int      // container nesting (the top object is 1)
+	dup    string   // two names of one object that bytes.EqualFold equates
+}
+
+// fuzzReference reads data with encoding/json only.
+func fuzzReference(data []byte) fuzzRef {
+	var ref fuzzRef
+	var v any
+	if ref.err = json.Unmarshal(data, &v); ref.err != nil {
+		return ref
+	}
+	_, ref.object = v.(map[string]any)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, 0, false
+	type frame struct {
+		object     bool
+		expectName bool
+		names      []string
 	}
-	level, maxLevel := 1, 1
-	expectName := true
-	for level > 0 {
+	var stack []*frame
+	for {
 		tok, err := dec.Token()
+		if err == io.EOF {
+			return ref
+		}
 		if err != nil {
-			return nil, 0, false
+			ref.err = err
+			return ref
 		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				level++
-				maxLevel = max(maxLevel, level)
-			case '}', ']':
-				level--
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if s, ok := tok.(string); ok && top != nil && top.object && top.expectName {
+			for _, n := range top.names {
+				if ref.dup == "" && bytes.EqualFold([]byte(n), []byte(s)) {
+					ref.dup = fmt.Sprintf("%q and %q", n, s)
+				}
 			}
-			if level == 1 {
-				expectName = true
+			top.names = append(top.names, s)
+			if len(stack) == 1 {
+				ref.top = append(ref.top, s)
 			}
-		case string:
-			if level == 1 && expectName {
-				names = append(names, v)
-				expectName = false
-				continue
+			top.expectName = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			stack = append(stack, &frame{object: tok == json.Delim('{'), expectName: true})
+			ref.depth = max(ref.depth, len(stack))
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 { // a value ended: an object expects a name next
+			stack[len(stack)-1].expectName = true
+		}
+	}
+}
+
+// TestValid: Valid applies ScanObject's rules to any JSON value (jwks.ParseSet
+// uses it on key sets, whose members encoding/json then matches by folded name).
+func TestValid(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"key set", `{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"},{"kty":"OKP"}]}`, true},
+		{"array", `[1,"a",null,true,{"a":[]}]`, true},
+		{"scalar", ` 1.5e3 `, true},
+		{"duplicate at the top", `{"keys":[],"KEYS":[]}`, false},
+		{"duplicate in a key", `{"keys":[{"n":"AQAB","N":"AAAB"}]}`, false},
+		{"duplicate folded in a key", `{"keys":[{"kty":"RSA","\u212aty":"oct"}]}`, false},
+		{"number beyond float64", `{"keys":[],"x":1e700}`, false},
+		{"number beyond float64 alone", `-1e700`, false},
+		{"lone surrogate", `["\udc00"]`, false},
+		{"trailing garbage", `{} x`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Valid([]byte(tt.in)); got != tt.want {
+				t.Errorf("Valid(%q) = %v, want %v", tt.in, got, tt.want)
 			}
-			if level == 1 {
-				expectName = true
+		})
+	}
+}
+
+// TestNameFoldingMatchesEqualFold checks, for every character that case
+// folding relates to another, that ScanObject calls two names duplicates
+// exactly when bytes.EqualFold (whose folding encoding/json uses to match
+// names to struct fields) calls them equal, the character alone and inside a
+// longer name, unescaped and escaped.
+func TestNameFoldingMatchesEqualFold(t *testing.T) {
+	esc := func(r rune) string {
+		if r < 0x10000 {
+			return fmt.Sprintf(`\u%04x`, r)
+		}
+		hi, lo := utf16.EncodeRune(r)
+		return fmt.Sprintf(`\u%04x\u%04x`, hi, lo)
+	}
+	pairs := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) || unicode.SimpleFold(r) == r {
+			continue
+		}
+		// Every member of r's orbit, and one unrelated character.
+		for s := unicode.SimpleFold(r); ; s = unicode.SimpleFold(s) {
+			for _, other := range []rune{s, 'x'} {
+				want := bytes.EqualFold([]byte(string(r)), []byte(string(other)))
+				for _, in := range []string{
+					`{"` + string(r) + `":1,"` + string(other) + `":2}`,
+					`{"a` + string(r) + `b":1,"A` + esc(other) + `B":2}`,
+					`{"o":{"` + esc(r) + `":1,"` + string(other) + `":2}}`,
+				} {
+					err := ScanObject([]byte(in), 8, func(_, _ []byte) error { return nil })
+					if want && !errors.Is(err, ErrDuplicate) || !want && err != nil {
+						t.Fatalf("ScanObject(%q) = %v; bytes.EqualFold(%q, %q) = %v", in, err, r, other, want)
+					}
+					pairs++
+				}
 			}
-		default:
-			if level == 1 {
-				expectName = true
+			if s == r {
+				break
 			}
 		}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, 0, false
+	if pairs < 1000 {
+		t.Fatalf("checked %d pairs; the Unicode tables should give thousands", pairs)
 	}
-	return names, maxLevel, true
+}
+
+// TestNameFoldingMatchesEncodingJSON pins the cases the issue names: the
+// names encoding/json matches to a struct field tagged "sub" or "kid" are
+// duplicates of it here.
+func TestNameFoldingMatchesEncodingJSON(t *testing.T) {
+	for _, name := range []string{"SUB", "ſub", `\u017fub`, "Sub", "KID", "\u212aid", `\u212aid`} {
+		var v struct {
+			Sub string `json:"sub"`
+			Kid string `json:"kid"`
+		}
+		in := `{"` + name + `":"x"}`
+		if err := json.Unmarshal([]byte(in), &v); err != nil || v.Sub+v.Kid != "x" {
+			t.Fatalf("encoding/json no longer matches %q to a field (%v): update this test", name, err)
+		}
+		dup := `{"sub":"a","kid":"b",` + in[1:]
+		if err := ScanObject([]byte(dup), 8, func(_, _ []byte) error { return nil }); !errors.Is(err, ErrDuplicate) {
+			t.Errorf("ScanObject(%q) = %v, want ErrDuplicate", dup, err)
+		}
+	}
+}
+
+// BenchmarkScanObject scans typical access-token claims (Keycloak-like, with
+// nested objects) and a small header; it must not allocate.
+func BenchmarkScanObject(b *testing.B) {
+	for _, bc := range []struct{ name, in string }{
+		{"header", `{"alg":"RS256","kid":"k-2024-01","typ":"at+jwt"}`},
+		{"claims", `{"iss":"https://auth.example.com/realms/main","sub":"f1d2c3b4-5a69-4788-9abc-def012345678","aud":["https://api.example.com","account"],"exp":1800003600,"iat":1800000000,"nbf":1800000000,"jti":"0b4a5e6c-1d2e-4f30-8a9b-7c6d5e4f3a2b","client_id":"web-app","scope":"openid profile orders:read orders:write","azp":"web-app","sid":"6c1d2e3f","realm_access":{"roles":["user","offline_access"]},"resource_access":{"account":{"roles":["manage-account","view-profile"]}},"email_verified":true,"preferred_username":"alice"}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			data := []byte(bc.in)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := ScanObject(data, 256, func(_, _ []byte) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
