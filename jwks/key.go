@@ -72,19 +72,29 @@ type jwkMembers struct {
 // certificate that Go refuses does not cost the key. A set whose keys are
 // all unusable (or that has none) is not an error.
 func ParseSet(data []byte) (keys []*Key, dropped []error, err error) {
-	if !jose.Valid(data) {
-		return nil, nil, errors.New("key set is not valid JSON")
+	// Duplicate names are refused in the set object itself; a key that has
+	// some is dropped below, alone.
+	var keysValue []byte
+	if err := jose.ScanTop(data, maxJWKMembers, func(name, value []byte) error {
+		if string(name) == "keys" {
+			keysValue = value
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("key set is not a valid JSON object: %w", err)
 	}
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
+	if keysValue == nil {
+		return nil, nil, errors.New(`key set has no "keys" member`)
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil, fmt.Errorf("key set is not a JWK Set object: %w", err)
+	var raws []json.RawMessage
+	if err := json.Unmarshal(keysValue, &raws); err != nil || raws == nil {
+		return nil, nil, errors.New(`key set's "keys" member is not an array`)
 	}
-	if doc.Keys == nil {
-		return nil, nil, errors.New(`key set has no "keys" array`)
-	}
-	for i, raw := range doc.Keys {
+	for i, raw := range raws {
+		if !jose.Valid(raw) {
+			dropped = append(dropped, fmt.Errorf("key %d: not a JWK object: a member name appears twice (compared as encoding/json does, ignoring case)", i))
+			continue
+		}
 		k, err := parseKey(raw)
 		if err != nil {
 			dropped = append(dropped, fmt.Errorf("key %d: %w", i, err))

@@ -48,6 +48,26 @@ func ScanObject(data []byte, maxMembers int, fn func(name, value []byte) error) 
 	return nil
 }
 
+// ScanTop is ScanObject except that duplicate names are refused in the top
+// object only: a caller that checks each nested object it uses on its own
+// (a JWK Set dropping one key with duplicate members, not the whole set)
+// scans the document with it. Every other rule applies at every depth.
+func ScanTop(data []byte, maxMembers int, fn func(name, value []byte) error) error {
+	s := scanner{data: data, shallow: true}
+	s.ws()
+	if s.pos >= len(data) || data[s.pos] != '{' {
+		return ErrJSON
+	}
+	if err := s.object(0, maxMembers, fn); err != nil {
+		return err
+	}
+	s.ws()
+	if s.pos != len(data) {
+		return ErrJSON
+	}
+	return nil
+}
+
 // Valid reports whether data is one JSON value under the rules of
 // ScanObject (objects at any depth, the top one included, have no duplicate
 // names; there is no bound on members).
@@ -83,6 +103,9 @@ func asciiEqualFold(a, b []byte) bool {
 type scanner struct {
 	data []byte
 	pos  int
+	// shallow leaves the names of nested objects unchecked for duplicates
+	// (ScanTop); every other rule still applies at every depth.
+	shallow bool
 	// plain is set by str: the string it scanned holds only ASCII and no
 	// escape, so its bytes are its characters.
 	plain bool
@@ -202,6 +225,7 @@ func (s *scanner) object(depth, maxMembers int, fn func(name, value []byte) erro
 		}
 		nm := s.name(start+1, s.pos-1)
 		switch {
+		case s.shallow && depth > 0:
 		case big != nil:
 			var buf [64]byte
 			key := appendFolded(buf[:0], s.data[nm.start:nm.end], nm.plain)

@@ -485,3 +485,27 @@ func BenchmarkScanObject(b *testing.B) {
 		})
 	}
 }
+
+// TestScanTop: duplicates are refused at the top only; every other rule of
+// ScanObject still holds at every depth.
+func TestScanTop(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{`{"keys":[{"kid":"a","KID":"b"}]}`, nil},
+		{`{"keys":[{"kid":"a","ſid":"b"}],"x":{"a":1,"A":2}}`, nil},
+		{`{"keys":[],"KEYS":[]}`, ErrDuplicate},
+		{`{"keys":[{"n":1e700}]}`, ErrJSON},
+		{`{"keys":[{"kid":"\ud800"}]}`, ErrJSON},
+		{`{"keys":[{"kid":"a"}`, ErrJSON},
+	} {
+		err := ScanTop([]byte(tc.in), 16, func(_, _ []byte) error { return nil })
+		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("ScanTop(%s) = %v, want %v", tc.in, err, tc.want)
+		}
+		if tc.want == nil && Valid([]byte(tc.in)) {
+			t.Errorf("Valid(%s) = true, want false (nested duplicates)", tc.in)
+		}
+	}
+}
