@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type Client struct {
 	issuer        string
 	requireIssuer bool
 	audiences     map[string]struct{}
+	audienceList  []string // Config.Audiences, for errors
 	leeway        time.Duration
 	timeout       time.Duration
 	activeTTL     time.Duration
@@ -108,6 +110,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	case len(cfg.Audiences) > 0 && cfg.InsecureSkipAudienceCheck:
 		return nil, fmt.Errorf("%w: Config.Audiences is set together with InsecureSkipAudienceCheck; set one of them", errConfig)
 	case len(cfg.Audiences) > 0:
+		c.audienceList = slices.Clone(cfg.Audiences)
 		c.audiences = make(map[string]struct{}, len(cfg.Audiences))
 		for _, a := range cfg.Audiences {
 			if a == "" {
@@ -273,10 +276,10 @@ func (c *Client) accept(ctx context.Context, r *result, now time.Time) (*jwtveri
 
 func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {
 	if !cl.Expiry.IsZero() && now.After(cl.Expiry.Add(c.leeway)) {
-		return &jwtverify.ExpiredError{Expiry: cl.Expiry}
+		return &jwtverify.ExpiredError{Expiry: cl.Expiry, Now: now, Leeway: c.leeway}
 	}
 	if !cl.NotBefore.IsZero() && now.Add(c.leeway).Before(cl.NotBefore) {
-		return &jwtverify.NotYetValidError{Claim: "nbf", Time: cl.NotBefore}
+		return &jwtverify.NotYetValidError{Claim: "nbf", Time: cl.NotBefore, Now: now, Leeway: c.leeway}
 	}
 	if c.issuer != "" {
 		if cl.Issuer == "" {
@@ -284,7 +287,7 @@ func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {
 				return &jwtverify.MissingClaimError{Claim: "iss"}
 			}
 		} else if cl.Issuer != c.issuer {
-			return &jwtverify.IssuerError{Got: cl.Issuer}
+			return &jwtverify.IssuerError{Got: cl.Issuer, Want: []string{c.issuer}}
 		}
 	}
 	if c.audiences != nil {
@@ -298,7 +301,7 @@ func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {
 			}
 		}
 		if !ok {
-			return &jwtverify.AudienceError{Got: cl.Audience}
+			return &jwtverify.AudienceError{Got: cl.Audience, Want: c.audienceList}
 		}
 	}
 	return nil

@@ -144,17 +144,30 @@ func TestAuthenticate_TypedErrors(t *testing.T) {
 	ep.answer("expired", activeJSON(t0, map[string]any{"exp": exp.Unix()}))
 	ep.answer("wrong-aud", activeJSON(t0, map[string]any{"aud": []string{"a", "b"}}))
 	ep.answer("string-true", `{"active":"true"}`)
+	ep.answer("early", activeJSON(t0, map[string]any{"nbf": t0.Add(time.Hour).Unix()}))
+	ep.answer("other-iss", activeJSON(t0, map[string]any{"iss": testIssuer + "/"}))
 	c := newClient(t, baseConfig(url, newClock()))
 
+	// Each error names what came and what was expected (issue 11).
 	_, err := c.Authenticate(t.Context(), "expired")
 	var ee *jwtverify.ExpiredError
-	if !errors.As(err, &ee) || !ee.Expiry.Equal(exp) {
-		t.Errorf("Authenticate(expired) = %v, want *jwtverify.ExpiredError at %v", err, exp)
+	if !errors.As(err, &ee) || !ee.Expiry.Equal(exp) || !ee.Now.Equal(t0) || ee.Leeway != time.Minute {
+		t.Errorf("Authenticate(expired) = %#v, want *jwtverify.ExpiredError at %v, now %v, leeway 1m", err, exp, t0)
+	}
+	_, err = c.Authenticate(t.Context(), "early")
+	var ne *jwtverify.NotYetValidError
+	if !errors.As(err, &ne) || ne.Claim != "nbf" || !ne.Now.Equal(t0) || ne.Leeway != time.Minute {
+		t.Errorf("Authenticate(nbf in an hour) = %#v, want *jwtverify.NotYetValidError with now and leeway", err)
 	}
 	_, err = c.Authenticate(t.Context(), "wrong-aud")
 	var ae *jwtverify.AudienceError
-	if !errors.As(err, &ae) || !slices.Equal(ae.Got, []string{"a", "b"}) {
-		t.Errorf("Authenticate(wrong aud) = %v, want *jwtverify.AudienceError [a b]", err)
+	if !errors.As(err, &ae) || !slices.Equal(ae.Got, []string{"a", "b"}) || !slices.Equal(ae.Want, []string{testAudience}) {
+		t.Errorf("Authenticate(wrong aud) = %v, want *jwtverify.AudienceError [a b], want [%s]", err, testAudience)
+	}
+	_, err = c.Authenticate(t.Context(), "other-iss")
+	var ie2 *jwtverify.IssuerError
+	if !errors.As(err, &ie2) || !slices.Equal(ie2.Want, []string{testIssuer}) || !strings.Contains(err.Error(), "slash") {
+		t.Errorf("Authenticate(iss with a trailing slash) = %v, want *jwtverify.IssuerError wanting %q with a trailing-slash hint", err, testIssuer)
 	}
 	_, err = c.Authenticate(t.Context(), "string-true")
 	var ie *introspect.InactiveError
