@@ -34,7 +34,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )

@@ -3,7 +3,7 @@ package jwtverify_test
 import (
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 func jwksTimeout(d time.Duration) jwks.Config { return jwks.Config{Timeout: d} }

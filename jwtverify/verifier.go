@@ -10,7 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // Verifier checks compact JWS access tokens against the keys of trusted

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // jwsStandInClaims and jwsStandInHeader fill the slots of parseCompact that
