@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -140,7 +139,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.endpoint = endpoint
 
-	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false) // redirects come back as 3xx, never followed
+	timeout := c.timeout
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Timeout > 0 {
+		timeout = min(timeout, cfg.HTTPClient.Timeout)
+	}
+	c.http = fetch.Client(cfg.HTTPClient, timeout, fetch.NoRedirects) // redirects come back as 3xx, refused
 
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize
@@ -410,49 +413,28 @@ func (c *Client) introspect(token string) (res *result, err error) {
 		}
 		c.report(status, res, err, time.Since(start))
 	}()
-	ctx, cancel := context.WithTimeout(c.life, c.timeout)
-	defer cancel()
-
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	authorization, err := c.auth.apply(form, c.now())
 	if err != nil {
 		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
+	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}
 	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
+		header.Set("Authorization", authorization)
 	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is in EndpointError already
-		}
-		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
+	resp, err := fetch.Do(c.life, c.http, &fetch.Request{Method: http.MethodPost, URL: c.endpoint, Header: header, Body: form.Encode(), MaxBytes: c.maxBody})
+	if resp != nil {
+		status = resp.Status
 	}
-	defer resp.Body.Close()
-	status = resp.StatusCode
-	if resp.StatusCode != http.StatusOK {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: errorCode(resp)}
-	}
-	if resp.Request == nil { // a caller's RoundTripper may leave it unset
-		resp.Request = req
-	}
-	if err := fetch.CheckJSON(resp); err != nil {
+	var se *fetch.StatusError
+	switch {
+	case errors.As(err, &se):
+		// Only the status and the OAuth error code: never the body.
+		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: se.Code}
+	case err != nil:
 		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
 	}
-	data, err := fetch.ReadBody(resp.Body, c.maxBody)
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
-	}
-	res, err = parseResponse(data)
-	if err != nil {
+	if res, err = parseResponse(resp.Body); err != nil {
 		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
 	}
 	return res, nil
@@ -522,31 +504,6 @@ func parseResponse(data []byte) (*result, error) {
 		}
 	}
 	return r, nil
-}
-
-// errorCode returns the OAuth error code (RFC 6749 §5.2) of an error
-// response, if it is JSON and has a well-formed one; nothing else of the body
-// is kept.
-func errorCode(resp *http.Response) string {
-	data, err := fetch.ReadBody(resp.Body, 4096)
-	if err != nil {
-		return ""
-	}
-	var code string
-	_ = jose.ScanObject(data, maxMembers, func(name, value []byte) error {
-		if string(name) == "error" {
-			if s, ok := jose.String(value); ok && len(s) <= 64 {
-				code = string(s)
-			}
-		}
-		return nil
-	})
-	for _, r := range code { // RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return ""
-		}
-	}
-	return code
 }
 
 // LogValue implements [slog.LogValuer]: it logs the endpoint and client ID,

@@ -172,7 +172,11 @@ func New(cfg Config) *Cache {
 	if cfg.MaxSets <= 0 {
 		cfg.MaxSets = DefaultMaxSets
 	}
-	c := &Cache{cfg: cfg, client: fetch.Client(cfg.HTTPClient, cfg.Timeout, true)}
+	timeout := cfg.Timeout
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Timeout > 0 {
+		timeout = min(timeout, cfg.HTTPClient.Timeout)
+	}
+	c := &Cache{cfg: cfg, client: fetch.Client(cfg.HTTPClient, timeout, fetch.SameHost)}
 	c.life, c.cancel = context.WithCancel(context.Background())
 	c.sets, _ = lru.NewWithEvict(cfg.MaxSets, func(_ string, s *Set) { s.stop() })
 	c.meta, _ = lru.New[string, *discovery](cfg.MaxSets)

@@ -243,35 +243,12 @@ func metadataURLs(issuer string) []string {
 }
 
 func (c *Cache) fetchMetadata(u string) (*Metadata, error) {
-	ctx, cancel := context.WithTimeout(c.life, c.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, &FetchError{URL: u, Err: err}
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // FetchError names the URL already
-		}
-		return nil, &FetchError{URL: u, Err: err}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		excerpt, _ := fetch.ReadBody(resp.Body, 128)
-		return nil, &FetchError{URL: u, Err: &fetch.StatusError{URL: u, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))}}
-	}
-	if err := fetch.CheckJSON(resp); err != nil {
-		return nil, &FetchError{URL: u, Err: err}
-	}
-	body, err := fetch.ReadBody(resp.Body, c.cfg.MaxBodyBytes)
+	resp, err := fetch.Do(c.life, c.client, &fetch.Request{URL: u, Header: http.Header{"Accept": {"application/json"}}, MaxBytes: c.cfg.MaxBodyBytes})
 	if err != nil {
 		return nil, &FetchError{URL: u, Err: err}
 	}
 	var m Metadata
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := json.Unmarshal(resp.Body, &m); err != nil {
 		return nil, &FetchError{URL: u, Err: fmt.Errorf("metadata is not a JSON object: %w", err)}
 	}
 	return &m, nil

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	neturl "net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,45 +459,25 @@ func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 	if prev != nil && prev.url != url {
 		prev = &snapshot{byKid: prev.byKid} // other URL: no ETag, no 304
 	}
-	ctx, cancel := context.WithTimeout(s.life, cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fail(err)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	req := &fetch.Request{URL: url, Header: http.Header{"Accept": {"application/jwk-set+json, application/json"}}, MaxBytes: cfg.MaxBodyBytes}
 	if prev != nil && prev.etag != "" {
 		req.Header.Set("If-None-Match", prev.etag)
 	}
-	resp, err := s.c.client.Do(req)
+	resp, err := fetch.Do(s.life, s.c.client, req)
+	if resp != nil {
+		res.Status = resp.Status
+	}
 	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // FetchError names the URL already
-		}
 		return fail(err)
 	}
-	defer resp.Body.Close()
-	res.Status = resp.StatusCode
 	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.MinRefreshInterval, cfg.RefreshInterval)
-	if resp.StatusCode == http.StatusNotModified && prev != nil && prev.url == url {
+	if resp.Status == http.StatusNotModified && prev != nil {
 		next := *prev
 		next.fetched = time.Now()
 		res.NotChanged, res.Keys = true, len(prev.keys)
 		return &next, res
 	}
-	if resp.StatusCode != http.StatusOK {
-		excerpt, _ := fetch.ReadBody(resp.Body, 128)
-		return fail(&fetch.StatusError{URL: url, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))})
-	}
-	if err := fetch.CheckJSON(resp); err != nil {
-		return fail(err)
-	}
-	body, err := fetch.ReadBody(resp.Body, cfg.MaxBodyBytes)
-	if err != nil {
-		return fail(err)
-	}
-	keys, dropped, err := ParseSet(body)
+	keys, dropped, err := ParseSet(resp.Body)
 	if err != nil {
 		return fail(err)
 	}
