@@ -14,9 +14,9 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -131,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.Issuer == "" {
 			return nil, fmt.Errorf("%w: Config.Endpoint is required (or Config.Issuer, to discover it)", errConfig)
 		}
-		if endpoint, err = discover(ctx, &cfg, c.timeout, c.maxBody); err != nil {
+		if endpoint, err = discover(ctx, &cfg, c.timeout); err != nil {
 			return nil, err
 		}
 	} else if _, err := fetch.CheckURL(endpoint); err != nil {
@@ -166,15 +166,13 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // discover returns the introspection endpoint of cfg.Issuer's metadata.
 // Mistakes of configuration or metadata are errConfig errors; only a missing
 // answer is an EndpointError.
-func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody int64) (string, error) {
+func discover(ctx context.Context, cfg *Config, timeout time.Duration) (string, error) {
 	if _, err := fetch.CheckURL(cfg.Issuer); err != nil {
 		return "", fmt.Errorf("%w: Config.Issuer: %w", errConfig, err)
 	}
-	d := jwks.New(jwks.Config{HTTPClient: cfg.HTTPClient, Timeout: timeout, MaxBodyBytes: maxBody, MaxSets: 1})
-	defer d.Close()
-	m, err := d.Discover(ctx, cfg.Issuer)
+	m, err := discovery.Discover(ctx, fetch.Client(cfg.HTTPClient, timeout, fetch.SameHost), cfg.Issuer)
 	if err != nil {
-		var mismatch *jwks.IssuerMismatchError
+		var mismatch *discovery.IssuerMismatchError
 		switch {
 		case errors.As(err, &mismatch):
 			return "", &withCause{fmt.Errorf("%w: the metadata of Config.Issuer %q names the issuer %s; "+

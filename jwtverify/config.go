@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
 	"github.com/tokenguard/tokenguard/internal/jwks"
@@ -249,7 +250,7 @@ func checkConfig(cfg *Config) ([]staticIssuer, error) {
 // configuration error when the configuration, or the issuer's metadata, must
 // change; outages stay [*KeySourceError].
 func (ic staticIssuer) startError(err error) error {
-	var mm *jwks.IssuerMismatchError
+	var mm *discovery.IssuerMismatchError
 	var ue *fetch.URLError
 	switch {
 	case errors.As(err, &mm):

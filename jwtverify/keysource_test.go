@@ -22,6 +22,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
@@ -138,7 +139,7 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 		name      string
 		cfg       jwtverify.Config
 		offline   bool // New must fail before any request
-		mismatch  bool // the error carries a *jwks.IssuerMismatchError
+		mismatch  bool // the error carries a *discovery.IssuerMismatchError
 		wantInMsg string
 	}{
 		{name: "no issuer", cfg: jwtverify.Config{Audiences: api}, offline: true, wantInMsg: "Config.Issuer"},
@@ -183,9 +184,9 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 			if !errors.Is(err, jwtverify.ErrConfig) || errors.Is(err, jwtverify.ErrUnavailable) || errors.Is(err, jwtverify.ErrInvalidToken) {
 				t.Errorf("New(%s) = %v, want ErrConfig (and neither ErrUnavailable nor ErrInvalidToken)", tt.name, err)
 			}
-			var mm *jwks.IssuerMismatchError
+			var mm *discovery.IssuerMismatchError
 			if got := errors.As(err, &mm); got != tt.mismatch {
-				t.Errorf("errors.As(New(%s), *jwks.IssuerMismatchError) = %v, want %v", tt.name, got, tt.mismatch)
+				t.Errorf("errors.As(New(%s), *discovery.IssuerMismatchError) = %v, want %v", tt.name, got, tt.mismatch)
 			}
 			// One line, the offending value named, and said once.
 			msg := err.Error()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
 )
@@ -135,12 +136,14 @@ type Cache struct {
 	life   context.Context // ended by Close; bounds all shared fetches
 	cancel context.CancelFunc
 
-	mu       sync.Mutex // guards sets, meta and closed with respect to Close
-	sets     *lru.Cache[string, *Set]
-	meta     *lru.Cache[string, *discovery]
-	closed   bool
-	wg       sync.WaitGroup
-	closeOne sync.Once
+	mu   sync.Mutex // guards sets, meta and closed with respect to Close
+	sets *lru.Cache[string, *Set]
+	meta *lru.Cache[string, *issuerMeta]
+	// metaFlight makes concurrent metadata reads of one issuer one read.
+	metaFlight singleflight.Group
+	closed     bool
+	wg         sync.WaitGroup
+	closeOne   sync.Once
 }
 
 // New returns a Cache for cfg. It does no I/O.
@@ -179,7 +182,7 @@ func New(cfg Config) *Cache {
 	c := &Cache{cfg: cfg, client: fetch.Client(cfg.HTTPClient, timeout, fetch.SameHost)}
 	c.life, c.cancel = context.WithCancel(context.Background())
 	c.sets, _ = lru.NewWithEvict(cfg.MaxSets, func(_ string, s *Set) { s.stop() })
-	c.meta, _ = lru.New[string, *discovery](cfg.MaxSets)
+	c.meta, _ = lru.New[string, *issuerMeta](cfg.MaxSets)
 	return c
 }
 
@@ -197,15 +200,24 @@ func (c *Cache) Close() {
 	})
 }
 
-// goOwned runs f in a goroutine that Close waits for, unless the cache is
-// closed.
-func (c *Cache) goOwned(f func()) bool {
+// hold counts the caller's goroutine in what Close waits for, unless the
+// cache is closed; the caller then calls c.wg.Done when it ends.
+func (c *Cache) hold() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
 	c.wg.Add(1)
+	return true
+}
+
+// goOwned runs f in a goroutine that Close waits for, unless the cache is
+// closed.
+func (c *Cache) goOwned(f func()) bool {
+	if !c.hold() {
+		return false
+	}
 	go func() {
 		defer c.wg.Done()
 		f()
