@@ -40,7 +40,7 @@ func verifyJWS(set []byte, token string) error {
 	if err != nil {
 		return &MalformedError{Reason: "key set: " + err.Error()}
 	}
-	if len(token) > DefaultMaxTokenBytes {
+	if len(token) > defaultMaxTokenBytes {
 		return &MalformedError{Reason: "token over the length limit"}
 	}
 	first, last := strings.IndexByte(token, '.'), strings.LastIndexByte(token, '.')

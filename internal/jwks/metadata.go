@@ -46,9 +46,9 @@ type read struct {
 // failure is remembered and retried with backoff (1s doubling to 5m): calls
 // in between do not fetch. ctx bounds only this caller's wait.
 func (c *Cache) Discover(ctx context.Context, issuer string) (*discovery.Metadata, error) {
-	m, fetched, err := c.metadata(ctx, issuer, c.cfg.RefreshInterval)
+	m, fetched, err := c.metadata(ctx, issuer, c.cfg.refresh)
 	if err != nil {
-		if m != nil && time.Since(fetched) <= c.cfg.MaxStale {
+		if m != nil && time.Since(fetched) <= c.cfg.maxStale {
 			return m, nil
 		}
 		return nil, err

@@ -46,7 +46,7 @@ func TestDiscoverRejects(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, _ := metadataServer(t, map[string]func(string) any{"/.well-known/openid-configuration": doc})
-			c := jwks.New(jwks.Config{})
+			c := newCache(t, jwks.Config{})
 			defer c.Close()
 			if _, err := c.Discover(t.Context(), srv.URL); !errors.Is(err, jwks.ErrFetch) {
 				t.Errorf("Discover = %v, want ErrFetch", err)
@@ -57,7 +57,7 @@ func TestDiscoverRejects(t *testing.T) {
 		srv, _ := metadataServer(t, map[string]func(string) any{"/.well-known/openid-configuration": func(string) any {
 			return map[string]any{"issuer": "https://evil.example", "jwks_uri": "https://evil.example/keys"}
 		}})
-		c := jwks.New(jwks.Config{})
+		c := newCache(t, jwks.Config{})
 		defer c.Close()
 		var mm *discovery.IssuerMismatchError
 		if _, err := c.Discover(t.Context(), srv.URL); !errors.As(err, &mm) || mm.Got != "https://evil.example" {
@@ -73,7 +73,7 @@ func TestDiscoverFailureBacksOff(t *testing.T) {
 			hits.Add(1)
 			http.Error(w, "down", http.StatusServiceUnavailable)
 		})
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
 		defer c.Close()
 		for range 100 {
 			if _, err := c.Discover(t.Context(), "http://127.0.0.1"); !errors.Is(err, jwks.ErrFetch) {
@@ -97,7 +97,7 @@ func TestDiscoverFaults(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)
 				as.setMode(mode)
-				c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: 2 * time.Second})
+				c := newCache(t, jwks.Config{HTTPClient: withTimeout(as.client(), 2*time.Second)})
 				defer c.Close()
 				start := time.Now()
 				if _, err := c.Discover(t.Context(), "http://127.0.0.1"); !errors.Is(err, jwks.ErrFetch) {
@@ -125,7 +125,7 @@ func TestDiscoverSharesOneRead(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"issuer":"http://127.0.0.1","jwks_uri":"http://127.0.0.1/jwks"}`))
 		})
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
 		defer c.Close()
 		ctx, cancel := context.WithCancel(t.Context())
 		left := make(chan error, 1)

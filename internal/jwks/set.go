@@ -75,7 +75,7 @@ func wait[T any](ctx, life context.Context, cl *call[T]) (T, error) {
 func newSet(c *Cache, url, issuer string) *Set {
 	s := &Set{c: c, url: url, issuer: issuer, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
 	s.life, s.cancel = context.WithCancel(c.life)
-	s.next = time.Now().Add(c.cfg.RefreshInterval)
+	s.next = time.Now().Add(c.cfg.refresh)
 	return s
 }
 
@@ -136,7 +136,7 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		s.mu.Lock()
 		now := time.Now()
-		if t, ok := s.unknown[kid]; ok && now.Sub(t) < s.c.cfg.MissWindow {
+		if t, ok := s.unknown[kid]; ok && now.Sub(t) < missWindow {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("%w %q: not in the set at the last refresh", ErrUnknownKey, kid)
 		}
@@ -174,7 +174,7 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 // or when they are older than MaxStale.
 func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 	snap := s.cur.Load()
-	if snap != nil && time.Since(snap.fetched) <= s.c.cfg.MaxStale {
+	if snap != nil && time.Since(snap.fetched) <= s.c.cfg.maxStale {
 		return snap, nil
 	}
 	s.mu.Lock()
@@ -184,7 +184,7 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 			err := s.lastErr
 			s.mu.Unlock()
 			if snap != nil {
-				return nil, fmt.Errorf("%w (last error: %w)", ErrStale, err)
+				return nil, fmt.Errorf("%w (last error: %w)", errStale, err)
 			}
 			return nil, err
 		}
@@ -201,11 +201,11 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 // budgetLeft reports whether an unknown-kid refresh may run. s.mu is held.
 func (s *Set) budgetLeft(now time.Time) bool {
 	i := 0
-	for i < len(s.misses) && now.Sub(s.misses[i]) >= s.c.cfg.MissWindow {
+	for i < len(s.misses) && now.Sub(s.misses[i]) >= missWindow {
 		i++
 	}
 	s.misses = s.misses[i:]
-	return len(s.misses) < s.c.cfg.MissBudget
+	return len(s.misses) < missBudget
 }
 
 // start begins a fetch in a goroutine owned by the cache. s.mu is held.
@@ -225,10 +225,9 @@ func (s *Set) start(reason, kid string) *call[*snapshot] {
 // withdrawn its keys, and must be obeyed at once; only failures to get such
 // an answer keep the previous keys (stale-if-error).
 func (s *Set) run(cl *call[*snapshot], reason, kid string) {
-	began := time.Now()
 	prev := s.cur.Load()
 	snap, info := s.refresh(reason, prev)
-	info.Reason, info.Duration = reason, time.Since(began)
+	info.Reason = reason
 
 	now := time.Now()
 	s.mu.Lock()
@@ -268,9 +267,6 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	default:
 	}
 
-	if h := s.c.cfg.Hooks.Fetched; h != nil {
-		h(info.FetchInfo)
-	}
 }
 
 // logResult logs a failed fetch (Warn), an answer without usable keys (Error
@@ -329,7 +325,7 @@ func droppedReasons(dropped []error) string {
 // backoff is the wait before retrying after s.failures consecutive failures:
 // 1s doubling up to min(RefreshInterval, 5m), with jitter. s.mu is held.
 func (s *Set) backoff() time.Duration {
-	return backoff(s.failures, s.c.cfg.RefreshInterval)
+	return backoff(s.failures, s.c.cfg.refresh)
 }
 
 func backoff(failures int, ceiling time.Duration) time.Duration {
@@ -348,7 +344,7 @@ func (s *Set) loop() {
 		d := time.Until(s.next)
 		s.mu.Unlock()
 		if snap := s.cur.Load(); snap != nil && !s.expired.Load() {
-			d = min(d, time.Until(snap.fetched.Add(s.c.cfg.MaxStale))+time.Nanosecond)
+			d = min(d, time.Until(snap.fetched.Add(s.c.cfg.maxStale))+time.Nanosecond)
 		}
 		t.Reset(max(d, 0))
 		select {
@@ -358,7 +354,7 @@ func (s *Set) loop() {
 			continue
 		case <-t.C:
 		}
-		if snap := s.cur.Load(); snap != nil && time.Since(snap.fetched) > s.c.cfg.MaxStale {
+		if snap := s.cur.Load(); snap != nil && time.Since(snap.fetched) > s.c.cfg.maxStale {
 			s.expired.Store(true)
 		}
 		s.mu.Lock()
@@ -388,10 +384,17 @@ func (s *Set) loop() {
 	}
 }
 
+// fetchResult describes one key-set fetch, for the log.
 type fetchResult struct {
-	FetchInfo
-	refreshIn time.Duration
-	dropped   []error
+	URL        string // the key set's URL; the issuer's when its metadata could not be read
+	Reason     string // "initial", "background" or "unknown-kid"
+	Status     int    // HTTP status, 0 if no response
+	Keys       int    // usable keys in the new set (unchanged on 304 or error)
+	Dropped    int    // keys dropped as unusable
+	NotChanged bool   // the server answered 304 Not Modified
+	Err        error
+	refreshIn  time.Duration // until the next background refresh
+	dropped    []error       // why keys were dropped
 }
 
 // refresh fetches the set once: from its URL or, for an issuer's set, from
@@ -401,7 +404,7 @@ func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
 	if s.issuer != "" {
 		var err error
 		if url, err = s.source(reason, prev); err != nil {
-			return nil, fetchResult{FetchInfo: FetchInfo{URL: s.issuer, Err: err}}
+			return nil, fetchResult{URL: s.issuer, Err: err}
 		}
 	}
 	return s.fetch(url, prev)
@@ -415,9 +418,9 @@ func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
 // (and the failure is logged where it is read).
 func (s *Set) source(reason string, prev *snapshot) (string, error) {
 	cfg := &s.c.cfg
-	maxAge := cfg.RefreshInterval
+	maxAge := cfg.refresh
 	if reason == "unknown-kid" {
-		maxAge = cfg.MinRefreshInterval
+		maxAge = cfg.minRefresh
 	}
 	s.mu.Lock()
 	if s.failures > 0 {
@@ -426,7 +429,7 @@ func (s *Set) source(reason string, prev *snapshot) (string, error) {
 	s.mu.Unlock()
 	m, read, err := s.c.metadata(s.life, s.issuer, maxAge)
 	if err == nil && m.JWKSURI == "" {
-		err = &FetchError{URL: s.issuer, Err: errors.New("the issuer's metadata names no jwks_uri")}
+		err = &fetchError{URL: s.issuer, Err: errors.New("the issuer's metadata names no jwks_uri")}
 		s.mu.Lock()
 		news := read.After(s.metaSeen) // log each metadata document once
 		s.metaSeen = read
@@ -451,15 +454,15 @@ func (s *Set) source(reason string, prev *snapshot) (string, error) {
 // timeout.
 func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 	cfg := &s.c.cfg
-	res := fetchResult{FetchInfo: FetchInfo{URL: url}}
+	res := fetchResult{URL: url}
 	fail := func(err error) (*snapshot, fetchResult) {
-		res.Err = &FetchError{URL: url, Err: err}
+		res.Err = &fetchError{URL: url, Err: err}
 		return nil, res
 	}
 	if prev != nil && prev.url != url {
 		prev = &snapshot{byKid: prev.byKid} // other URL: no ETag, no 304
 	}
-	req := &fetch.Request{URL: url, Header: http.Header{"Accept": {"application/jwk-set+json, application/json"}}, MaxBytes: cfg.MaxBodyBytes}
+	req := &fetch.Request{URL: url, Header: http.Header{"Accept": {"application/jwk-set+json, application/json"}}, MaxBytes: maxBodyBytes}
 	if prev != nil && prev.etag != "" {
 		req.Header.Set("If-None-Match", prev.etag)
 	}
@@ -470,7 +473,7 @@ func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 	if err != nil {
 		return fail(err)
 	}
-	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.MinRefreshInterval, cfg.RefreshInterval)
+	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.minRefresh, cfg.refresh)
 	if resp.Status == http.StatusNotModified && prev != nil {
 		next := *prev
 		next.fetched = time.Now()
