@@ -74,29 +74,29 @@ type MalformedError struct {
 func (e *MalformedError) Error() string { return "jwtverify: malformed token: " + e.Reason }
 func (e *MalformedError) Unwrap() error { return ErrMalformed }
 
-// AlgorithmError reports a rejected alg header (or a key that cannot serve
+// algorithmError reports a rejected alg header (or a key that cannot serve
 // it). It matches [ErrAlgorithm] and [ErrInvalidToken].
-type AlgorithmError struct {
+type algorithmError struct {
 	Algorithm string
 	Reason    string
 }
 
-func (e *AlgorithmError) Error() string {
+func (e *algorithmError) Error() string {
 	return "jwtverify: algorithm " + quote(e.Algorithm) + " not accepted: " + e.Reason
 }
-func (e *AlgorithmError) Unwrap() error { return ErrAlgorithm }
+func (e *algorithmError) Unwrap() error { return ErrAlgorithm }
 
-// UnknownKeyError reports a kid that the issuer's key set does not hold.
+// unknownKeyError reports a kid that the issuer's key set does not hold.
 // It matches [ErrUnknownKey] and [ErrInvalidToken].
-type UnknownKeyError struct {
+type unknownKeyError struct {
 	KeyID  string
 	Issuer string
 }
 
-func (e *UnknownKeyError) Error() string {
+func (e *unknownKeyError) Error() string {
 	return "jwtverify: no key " + quote(e.KeyID) + " in the key set of issuer " + quote(e.Issuer)
 }
-func (e *UnknownKeyError) Unwrap() error { return ErrUnknownKey }
+func (e *unknownKeyError) Unwrap() error { return ErrUnknownKey }
 
 // ExpiredError reports a token whose exp has passed, leeway included.
 // It matches [ErrExpired] and [ErrInvalidToken].
@@ -198,16 +198,16 @@ func (e *MissingClaimError) Error() string {
 }
 func (e *MissingClaimError) Unwrap() error { return ErrMissingClaim }
 
-// TypeError reports a typ header that is not accepted. It matches [ErrType]
+// typeError reports a typ header that is not accepted. It matches [ErrType]
 // and [ErrInvalidToken].
-type TypeError struct {
+type typeError struct {
 	// Type is the typ header; empty when absent.
 	Type string
 
 	strict bool // Config.StrictRFC9068 was set
 }
 
-func (e *TypeError) Error() string {
+func (e *typeError) Error() string {
 	got := "typ " + quote(e.Type)
 	if e.Type == "" {
 		got = "typ header missing"
@@ -217,7 +217,7 @@ func (e *TypeError) Error() string {
 	}
 	return "jwtverify: " + got + " marks another kind of JWT: accepted are at+jwt, application/at+jwt, JWT or no typ (only at+jwt with Config.StrictRFC9068)"
 }
-func (e *TypeError) Unwrap() error { return ErrType }
+func (e *typeError) Unwrap() error { return ErrType }
 
 // ValidatorError wraps the error of a [Config.Validators] function. It
 // matches [ErrValidator], [ErrInvalidToken], and the validator's own error.

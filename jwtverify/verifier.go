@@ -267,7 +267,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	alg, ok := v.algs[string(h.alg)]
 	if !ok {
-		return nil, nil, nil, &AlgorithmError{Algorithm: string(h.alg), Reason: "not in Config.Algorithms"}
+		return nil, nil, nil, &algorithmError{Algorithm: string(h.alg), Reason: "not in Config.Algorithms"}
 	}
 	if c.Issuer == "" {
 		return nil, nil, nil, &MissingClaimError{Claim: "iss"}
@@ -280,7 +280,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	keys, err := set.Key(ctx, kid)
 	if err != nil {
 		if errors.Is(err, jwks.ErrUnknownKey) {
-			return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+			return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
 		}
 		return nil, nil, nil, &KeySourceError{Issuer: c.Issuer, Err: err}
 	}
@@ -288,7 +288,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	for _, k := range keys {
 		if k.Fits(alg.Name) {
 			if key != nil { // only without kid: ambiguous
-				return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+				return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
 			}
 			key = k
 			if kid != "" {
@@ -298,9 +298,9 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	if key == nil {
 		if kid != "" {
-			return nil, nil, nil, &AlgorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
+			return nil, nil, nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
 		}
-		return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+		return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
 	}
 	if alg.Verify(key.Public, signingInput, sig) != nil {
 		return nil, nil, nil, ErrSignature
@@ -508,11 +508,11 @@ func (v *Verifier) checkType(typ []byte) error {
 	case strings.EqualFold(t, "at+jwt"):
 		return nil
 	case v.strict:
-		return &TypeError{Type: string(typ), strict: true}
+		return &typeError{Type: string(typ), strict: true}
 	case typ == nil, strings.EqualFold(t, "jwt"):
 		return nil
 	}
-	return &TypeError{Type: string(typ)}
+	return &typeError{Type: string(typ)}
 }
 
 // explainIssuer adds the accepted issuers to an *IssuerError in err (from
