@@ -276,19 +276,34 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	if err != nil {
 		return nil, nil, nil, v.explainIssuer(err)
 	}
-	kid := alias(h.kid)
+	key, err := pickKey(ctx, set, alias(h.kid), alg, c.Issuer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if alg.Verify(key.Public, signingInput, sig) != nil {
+		return nil, nil, nil, ErrSignature
+	}
+	if err := v.checkClaims(c, h, now); err != nil {
+		return nil, nil, nil, err
+	}
+	return c, key, set, nil
+}
+
+// pickKey returns the key of set that verifies alg for kid: the one key
+// with that kid fitting alg, or, without kid, the only key fitting alg.
+func pickKey(ctx context.Context, set *jwks.Set, kid string, alg *jose.Alg, iss string) (*jwks.Key, error) {
 	keys, err := set.Key(ctx, kid)
 	if err != nil {
 		if errors.Is(err, jwks.ErrUnknownKey) {
-			return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
+			return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 		}
-		return nil, nil, nil, &KeySourceError{Issuer: c.Issuer, Err: err}
+		return nil, &KeySourceError{Issuer: iss, Err: err}
 	}
 	var key *jwks.Key
 	for _, k := range keys {
 		if k.Fits(alg.Name) {
 			if key != nil { // only without kid: ambiguous
-				return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
+				return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 			}
 			key = k
 			if kid != "" {
@@ -298,17 +313,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	if key == nil {
 		if kid != "" {
-			return nil, nil, nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
+			return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
 		}
-		return nil, nil, nil, &unknownKeyError{KeyID: kid, Issuer: c.Issuer}
+		return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 	}
-	if alg.Verify(key.Public, signingInput, sig) != nil {
-		return nil, nil, nil, ErrSignature
-	}
-	if err := v.checkClaims(c, h, now); err != nil {
-		return nil, nil, nil, err
-	}
-	return c, key, set, nil
+	return key, nil
 }
 
 // keySet returns the key set of a trusted issuer. Unknown issuers never

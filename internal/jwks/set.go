@@ -52,6 +52,18 @@ type snapshot struct {
 }
 
 // call is one in-flight fetch that several callers may wait on.
+//
+// Key sets keep this hand-written flight instead of singleflight, which
+// cannot express what they need: whether a fetch may start is decided under
+// s.mu together with the unknown-kid budget (charged only by a caller that
+// starts a fetch, never by one that joins) and the backoff after a failure;
+// a caller that joined a fetch that did not bring its kid gets one fetch of
+// its own (the joined one may have read the set before the kid was
+// published), so it must know whether it joined or started; and the refresh
+// loop runs its fetch in its own goroutine, publishes it as s.flight for
+// on-demand callers to join, and is woken (kick) when an on-demand fetch
+// moves its schedule. Metadata reads and introspection calls, which need
+// none of this, use singleflight.
 type call[T any] struct {
 	done chan struct{}
 	val  T
@@ -484,10 +496,16 @@ func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 	if err != nil {
 		return fail(err)
 	}
-	res.Dropped, res.dropped = len(dropped), dropped
-	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), url: url, fetched: time.Now(), etag: resp.Header.Get("ETag")}
+	res.Dropped, res.dropped, res.Keys = len(dropped), dropped, len(keys)
+	return newSnapshot(keys, prev, url, resp.Header.Get("ETag")), res
+}
+
+// newSnapshot indexes keys by kid. A key that prev holds too keeps its
+// identity: pointer equality means "still published".
+func newSnapshot(keys []*Key, prev *snapshot, url, etag string) *snapshot {
+	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), url: url, fetched: time.Now(), etag: etag}
 	for _, k := range keys {
-		if prev != nil { // keep identity of keys that are still published
+		if prev != nil {
 			for _, old := range prev.byKid[k.ID] {
 				if old.equal(k) {
 					k = old
@@ -498,8 +516,7 @@ func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 		next.keys = append(next.keys, k)
 		next.byKid[k.ID] = append(next.byKid[k.ID], k)
 	}
-	res.Keys = len(keys)
-	return next, res
+	return next
 }
 
 // refreshInterval reads max-age from a Cache-Control header and clamps it to
