@@ -218,7 +218,7 @@ func checkLimits(cfg *Config) error {
 }
 
 // checkChecks refuses unusable token checks: unknown algorithms, missing or
-// empty audiences, nil validators.
+// empty audiences, empty required claim names, nil validators.
 func checkChecks(cfg *Config) error {
 	for i, f := range cfg.Validators {
 		if f == nil {
@@ -236,6 +236,11 @@ func checkChecks(cfg *Config) error {
 	for i, a := range cfg.Audiences {
 		if a == "" {
 			return configErrorf("Config.Audiences[%d] is empty", i)
+		}
+	}
+	for i, name := range cfg.RequiredClaims {
+		if name == "" {
+			return configErrorf("Config.RequiredClaims[%d] is empty; name a claim", i)
 		}
 	}
 	return nil

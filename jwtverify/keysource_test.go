@@ -152,6 +152,7 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 		{name: "negative MaxIssuers", cfg: jwtverify.Config{IssuerResolver: resolver, Audiences: api, MaxIssuers: -1}, offline: true, wantInMsg: "Config.MaxIssuers"},
 		{name: "negative RefreshInterval", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, RefreshInterval: -time.Minute}, offline: true, wantInMsg: "Config.RefreshInterval"},
 		{name: "negative MaxStale", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, MaxStale: -time.Hour}, offline: true, wantInMsg: "Config.MaxStale"},
+		{name: "empty required claim", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, RequiredClaims: []string{"tid", ""}}, offline: true, wantInMsg: "Config.RequiredClaims[1]"},
 		{name: "nil validator", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Validators: []func(context.Context, *jwtverify.Claims) error{nil}}, offline: true, wantInMsg: "Config.Validators"},
 		{name: "empty issuer in Issuers", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Issuers: []jwtverify.IssuerConfig{{JWKSURL: good}}}, offline: true, wantInMsg: "Config.Issuers[0]"},
 		{name: "issuer configured twice", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Issuers: []jwtverify.IssuerConfig{{Issuer: "https://auth.example.com", JWKSURL: good}}}, offline: true, wantInMsg: "https://auth.example.com"},
