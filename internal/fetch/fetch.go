@@ -59,15 +59,15 @@ func CheckURL(raw string) (*url.URL, error) {
 	case "https":
 		return u, nil
 	case "http":
-		if IsLoopback(u.Hostname()) {
+		if isLoopback(u.Hostname()) {
 			return u, nil
 		}
 	}
 	return nil, &URLError{URL: raw, Problem: "must use https (http is allowed only for loopback hosts)", Err: ErrInsecureURL}
 }
 
-// IsLoopback reports whether host names the local machine.
-func IsLoopback(host string) bool {
+// isLoopback reports whether host names the local machine.
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
