@@ -68,6 +68,7 @@ func (c *category) Unwrap() error { return c.parent }
 // MalformedError gives the reason a token is malformed. It matches
 // [ErrMalformed] and [ErrInvalidToken].
 type MalformedError struct {
+	// Reason says what is wrong with the token, for people.
 	Reason string
 }
 
@@ -190,6 +191,7 @@ func (e *AudienceError) Unwrap() error { return ErrAudience }
 // MissingClaimError reports a required claim that is absent. It matches
 // [ErrMissingClaim] and [ErrInvalidToken].
 type MissingClaimError struct {
+	// Claim is the name of the missing claim.
 	Claim string
 }
 
@@ -222,6 +224,7 @@ func (e *typeError) Unwrap() error { return ErrType }
 // ValidatorError wraps the error of a [Config.Validators] function. It
 // matches [ErrValidator], [ErrInvalidToken], and the validator's own error.
 type ValidatorError struct {
+	// Err is the validator's error.
 	Err error
 }
 
@@ -231,8 +234,11 @@ func (e *ValidatorError) Unwrap() []error { return []error{ErrValidator, e.Err} 
 // KeySourceError reports that the keys of an issuer could not be had. It
 // matches [ErrUnavailable] and the underlying cause.
 type KeySourceError struct {
+	// Issuer is the issuer whose keys could not be had.
 	Issuer string
-	Err    error
+	// Err is the cause: a network error, a timeout, a bad answer, keys
+	// older than Config.MaxStale...
+	Err error
 }
 
 func (e *KeySourceError) Error() string {

@@ -209,7 +209,7 @@ func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
 // IssuerSet returns the key set of issuer, found through its metadata (as
 // [Cache.Discover] finds it) and fetched first if the cache does not hold it
 // yet. The cache then keeps it fresh in the background and reads the metadata
-// again when it is older than RefreshInterval (MinRefreshInterval when a kid
+// again when it is older than RefreshInterval (one minute when a kid
 // is unknown) and before each retry after a failed fetch, so that a jwks_uri
 // the issuer moves is followed without a restart. The keys of the old
 // jwks_uri are served until the new one has been fetched; metadata that
@@ -238,8 +238,9 @@ func (c *Cache) open(ctx context.Context, key, url, issuer string) (*Set, error)
 	return s, nil
 }
 
-// Lookup returns the set at url without fetching; ok is false when the cache
-// does not hold it.
+// Lookup returns the set at url without fetching or waiting; ok is false
+// when the cache does not hold it. jwtverify uses it on every request of an
+// issuer of its IssuerResolver, before falling back to [Cache.Set].
 func (c *Cache) Lookup(url string) (*Set, bool) {
 	return c.sets.Get(url)
 }

@@ -120,7 +120,8 @@ func (s *Set) Keys() []*Key {
 
 // Contains reports whether k is still published in the set, the set is not
 // older than [Config.MaxStale], and the set is still kept fresh (not evicted
-// from its cache, cache not closed). It never blocks and does no I/O.
+// from its cache, cache not closed). It never blocks and does no I/O:
+// jwtverify's verified-token cache asks it on every hit.
 func (s *Set) Contains(k *Key) bool {
 	snap := s.cur.Load() // no clock read: the refresh loop flags expiry
 	return snap != nil && !s.stopped.Load() && !s.expired.Load() && slices.Contains(snap.byKid[k.ID], k)
@@ -128,7 +129,7 @@ func (s *Set) Contains(k *Key) bool {
 
 // Key returns the keys whose kid is kid (every key when kid is empty). A kid
 // that the set does not hold triggers one refresh shared by all concurrent
-// callers, within the miss budget of [Config.MissBudget]; past the budget,
+// callers, within the miss budget (3 misses per 30s); past the budget,
 // or for a kid a recent refresh did not find, it fails fast with an error
 // matching [ErrUnknownKey]. Errors reaching the key set match [ErrFetch].
 // ctx bounds only this caller's wait.
@@ -424,7 +425,7 @@ func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
 
 // source returns the URL of an issuer's set: the jwks_uri of the issuer's
 // metadata, which is read again when older than RefreshInterval (than
-// MinRefreshInterval when a kid is unknown: a new key may live at a new
+// one minute when a kid is unknown: a new key may live at a new
 // address), and before every retry after a failed fetch. Metadata that cannot
 // be read, or is refused, keeps the jwks_uri of the metadata read before
 // (and the failure is logged where it is read).
