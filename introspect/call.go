@@ -22,7 +22,8 @@ func (c *Client) shared(ctx context.Context, key *tokenKey, token string) (*resu
 	if c.life.Err() != nil {
 		return nil, ErrClosed
 	}
-	ch := c.calls.DoChan(string(key[:]), func() (any, error) { return c.call(key, token) })
+	k := *key // a copy for the call: the caller's key stays on its stack
+	ch := c.calls.DoChan(string(k[:]), func() (any, error) { return c.call(&k, token) })
 	select {
 	case r := <-ch:
 		if r.Err != nil {
