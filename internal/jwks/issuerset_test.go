@@ -20,12 +20,11 @@ const issuerURL = "http://127.0.0.1"
 // jwks_uri between two key sets, /keys-a and /keys-b (each a fakeAS, with
 // kids of their own), or answer with broken metadata.
 type movingAS struct {
-	a, b      *fakeAS
-	metaHits  atomic.Int64
-	mu        sync.Mutex
-	jwksURI   string
-	metaMode  string // "", "500", "other issuer", "insecure jwks_uri", "no jwks_uri"
-	setBodies map[string]string
+	a, b     *fakeAS
+	metaHits atomic.Int64
+	mu       sync.Mutex
+	jwksURI  string
+	metaMode string // "", "500", "other issuer", "insecure jwks_uri", "no jwks_uri"
 }
 
 func newMovingAS(t *testing.T) *movingAS {
