@@ -1,6 +1,6 @@
 module github.com/tokenguard/tokenguard
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/gin-gonic/gin v1.12.0
@@ -9,6 +9,7 @@ require (
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/labstack/echo/v5 v5.4.4
 	github.com/lestrrat-go/jwx/v3 v3.4.0
+	golang.org/x/sync v0.22.0
 )
 
 require (

@@ -80,58 +80,59 @@ var methodFields = map[AuthMethod][]string{
 	AuthNone:              {},
 }
 
+// newClientAuth checks the credentials of cfg's AuthMethod and prepares
+// them.
 func newClientAuth(cfg *Config) (*clientAuth, error) {
 	a := &clientAuth{method: cfg.AuthMethod, clientID: cfg.ClientID}
 	if a.method == "" {
 		a.method = AuthClientSecretBasic
 	}
-	uses, ok := methodFields[a.method]
-	if !ok {
-		return nil, fmt.Errorf("%w: Config.AuthMethod %s is not supported (use client_secret_basic, client_secret_post, private_key_jwt, bearer or none)", errConfig, quote(string(cfg.AuthMethod)))
-	}
-	for _, f := range credentialFields(cfg) {
-		if f.set && !slices.Contains(uses, f.name) {
-			return nil, fmt.Errorf("%w: Config.%s is set but AuthMethod %s does not use it (it uses %s)", errConfig, f.name, a.method, usesText(uses))
-		}
-	}
-	needID := func() error {
-		if cfg.ClientID == "" {
-			return fmt.Errorf("%w: Config.ClientID is required with %s", errConfig, a.method)
-		}
-		return nil
+	if err := checkFields(cfg, a.method); err != nil {
+		return nil, err
 	}
 	switch a.method {
-	case AuthClientSecretBasic, AuthClientSecretPost:
-		if err := needID(); err != nil {
-			return nil, err
-		}
-		if cfg.ClientSecret == "" {
-			return nil, fmt.Errorf("%w: Config.ClientSecret is required with %s", errConfig, a.method)
-		}
-		if a.method == AuthClientSecretBasic {
-			// RFC 6749 §2.3.1: both parts are form-encoded before Basic.
-			raw := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
-			a.header = secret("Basic " + base64.StdEncoding.EncodeToString([]byte(raw)))
-		} else {
-			a.secret = secret(cfg.ClientSecret)
-		}
+	case AuthClientSecretBasic:
+		// RFC 6749 §2.3.1: both parts are form-encoded before Basic.
+		raw := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(cfg.ClientSecret)
+		a.header = secret("Basic " + base64.StdEncoding.EncodeToString([]byte(raw)))
+	case AuthClientSecretPost:
+		a.secret = secret(cfg.ClientSecret)
 	case AuthBearer:
-		if cfg.BearerToken == "" {
-			return nil, fmt.Errorf("%w: Config.BearerToken is required with bearer", errConfig)
-		}
 		a.header = secret("Bearer " + cfg.BearerToken)
 	case AuthPrivateKeyJWT:
-		if err := needID(); err != nil {
-			return nil, err
-		}
-		if cfg.PrivateKey == nil {
-			return nil, fmt.Errorf("%w: Config.PrivateKey is required with private_key_jwt", errConfig)
-		}
 		if err := a.prepareAssertion(cfg); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// checkFields refuses an unknown method, a credential field the method does
+// not use, and a missing one it needs.
+func checkFields(cfg *Config, method AuthMethod) error {
+	uses, ok := methodFields[method]
+	if !ok {
+		return fmt.Errorf("%w: Config.AuthMethod %s is not supported (use client_secret_basic, client_secret_post, private_key_jwt, bearer or none)", errConfig, quote(string(cfg.AuthMethod)))
+	}
+	for _, f := range credentialFields(cfg) {
+		if f.set && !slices.Contains(uses, f.name) {
+			return fmt.Errorf("%w: Config.%s is set but AuthMethod %s does not use it (it uses %s)", errConfig, f.name, method, usesText(uses))
+		}
+	}
+	for _, f := range credentialFields(cfg) {
+		if !f.set && slices.Contains(requiredFields[method], f.name) {
+			return fmt.Errorf("%w: Config.%s is required with %s", errConfig, f.name, method)
+		}
+	}
+	return nil
+}
+
+// requiredFields are the credential fields each method cannot do without.
+var requiredFields = map[AuthMethod][]string{
+	AuthClientSecretBasic: {"ClientID", "ClientSecret"},
+	AuthClientSecretPost:  {"ClientID", "ClientSecret"},
+	AuthPrivateKeyJWT:     {"ClientID", "PrivateKey"},
+	AuthBearer:            {"BearerToken"},
 }
 
 // usesText lists fields for an error message.

@@ -18,8 +18,8 @@ type result struct {
 	kind     *kindError // set when the active token is no access token
 }
 
-// tokenKey is the SHA-256 of a token: the cache and the in-flight map never
-// hold the token itself.
+// tokenKey is the SHA-256 of a token: the cache and the keys of in-flight
+// calls never hold the token itself.
 type tokenKey = [32]byte
 
 // resultCache is a bounded LRU of results, in shards so that parallel

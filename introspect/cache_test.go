@@ -21,7 +21,7 @@ func TestCache_Active(t *testing.T) {
 		ttl      time.Duration // Config.CacheTTL
 		wantLife time.Duration // how long the first answer serves
 	}{
-		{name: "CacheTTL before exp", exp: time.Hour, wantLife: introspect.DefaultCacheTTL},
+		{name: "CacheTTL before exp", exp: time.Hour, wantLife: defaultCacheTTL},
 		{name: "exp before CacheTTL", exp: 90 * time.Second, wantLife: 90 * time.Second},
 		{name: "configured CacheTTL", exp: time.Hour, ttl: 10 * time.Second, wantLife: 10 * time.Second},
 	}
@@ -81,7 +81,7 @@ func TestCache_Inactive(t *testing.T) {
 			c := newClient(t, cfg)
 			life := tt.ttl
 			if life == 0 {
-				life = introspect.DefaultInactiveCacheTTL
+				life = defaultInactiveCacheTTL
 			}
 			if life < 0 {
 				life = time.Second
@@ -367,8 +367,56 @@ func TestTimeout_Exact(t *testing.T) {
 		c := newClient(t, cfg)
 		start := time.Now()
 		_, err := c.Authenticate(context.Background(), "opaque")
-		if d := time.Since(start); d != introspect.DefaultTimeout || !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("Authenticate(hanging endpoint) = %v after %v, want DeadlineExceeded after %v", err, d, introspect.DefaultTimeout)
+		if d := time.Since(start); d != defaultTimeout || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Authenticate(hanging endpoint) = %v after %v, want DeadlineExceeded after %v", err, d, defaultTimeout)
+		}
+		c.Close()
+	})
+}
+
+// TestMaxConcurrentCalls_WaitBounded: a call that finds every slot taken
+// waits for one at most Config.Timeout, then fails with ErrEndpoint (503),
+// so that a slow server cannot make waiting calls pile up without bound.
+func TestMaxConcurrentCalls_WaitBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := &endpoint{handle: func(w http.ResponseWriter, r *http.Request, _ string) {
+			time.Sleep(4 * time.Second) // each call takes 4s of the 5s timeout
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"active":false}`))
+		}}
+		cfg := baseConfig("http://127.0.0.1/introspect", newClock())
+		cfg.HTTPClient = memClient(ep)
+		cfg.MaxConcurrentCalls = 1
+		c := newClient(t, cfg)
+		start := time.Now()
+		type outcome struct {
+			err  error
+			took time.Duration
+		}
+		got := make([]chan outcome, 3)
+		for i := range got {
+			got[i] = make(chan outcome, 1)
+			go func() {
+				_, err := c.Authenticate(context.Background(), fmt.Sprint("distinct-", i))
+				got[i] <- outcome{err, time.Since(start)}
+			}()
+			synctest.Wait() // in order: the first call takes the slot
+		}
+		for i, want := range []struct {
+			err  error
+			took time.Duration
+		}{
+			{introspect.ErrInactive, 4 * time.Second}, // the slot at once
+			{introspect.ErrInactive, 8 * time.Second}, // the slot after 4s
+			{introspect.ErrEndpoint, 5 * time.Second}, // no slot within 5s
+		} {
+			o := <-got[i]
+			if !errors.Is(o.err, want.err) || o.took != want.took {
+				t.Errorf("call %d = %v after %v, want %v after %v", i, o.err, o.took, want.err, want.took)
+			}
+		}
+		if n := ep.calls.Load(); n != 2 {
+			t.Errorf("endpoint calls = %d, want 2", n)
 		}
 		c.Close()
 	})

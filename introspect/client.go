@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unsafe"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -44,24 +44,28 @@ type Client struct {
 	hooks         Hooks
 	cache         *resultCache
 	slots         chan struct{} // MaxConcurrentCalls
+	calls         singleflight.Group
 
 	life   context.Context // ended by Close; bounds every call
 	cancel context.CancelFunc
 
-	mu        sync.Mutex // guards flights and closed
-	flights   map[tokenKey]*flight
+	mu        sync.Mutex // guards closed with respect to Close
 	closed    bool
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
 
-// flight is one introspection call that concurrent callers for the same
-// token wait on. res and err are written once, before done is closed.
-type flight struct {
-	done chan struct{}
-	res  *result
-	err  error
-}
+// Defaults of the zero fields of [Config], stated in their docs.
+const (
+	defaultTimeout            = 5 * time.Second
+	defaultCacheTTL           = 5 * time.Minute
+	defaultInactiveCacheTTL   = 30 * time.Second
+	defaultCacheSize          = 10000
+	defaultMaxBodyBytes       = 64 << 10
+	defaultMaxTokenBytes      = 8 << 10
+	defaultMaxConcurrentCalls = 100
+	defaultLeeway             = 60 * time.Second
+)
 
 // New checks cfg and returns a ready Client. When cfg.Endpoint is empty it
 // discovers the introspection endpoint from cfg.Issuer's metadata; ctx bounds
@@ -71,85 +75,125 @@ type flight struct {
 // [EndpointError] (matching [jwtverify.ErrUnavailable]). Nothing keeps
 // running after an error.
 func New(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := newClient(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Client authentication is checked before any I/O: it does not depend
+	// on the discovered metadata.
+	if c.auth, err = newClientAuth(&cfg); err != nil {
+		return nil, err
+	}
+	if c.endpoint, err = endpoint(ctx, &cfg, c.timeout); err != nil {
+		return nil, err
+	}
+	c.http = fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, c.timeout), fetch.NoRedirects) // a 3xx is refused, never followed
+	c.life, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// newClient checks the settings of cfg that need no I/O and returns a
+// Client with them and its cache.
+func newClient(cfg *Config) (*Client, error) {
+	if err := checkLimits(cfg); err != nil {
+		return nil, err
+	}
+	audiences, err := audienceSet(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
 		requireIssuer: cfg.RequireIssuer,
 		issuer:        cfg.Issuer,
-		leeway:        orDefault(cfg.Leeway, DefaultLeeway),
-		timeout:       orDefault(cfg.Timeout, DefaultTimeout),
-		activeTTL:     orDefault(cfg.CacheTTL, DefaultCacheTTL),
-		inactiveTTL:   orDefault(cfg.InactiveCacheTTL, DefaultInactiveCacheTTL),
-		maxBody:       orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
-		maxToken:      orDefault(cfg.MaxTokenBytes, DefaultMaxTokenBytes),
+		audiences:     audiences,
+		audienceList:  slices.Clone(cfg.Audiences),
+		leeway:        orDefault(cfg.Leeway, defaultLeeway),
+		timeout:       orDefault(cfg.Timeout, defaultTimeout),
+		activeTTL:     orDefault(cfg.CacheTTL, defaultCacheTTL),
+		inactiveTTL:   orDefault(cfg.InactiveCacheTTL, defaultInactiveCacheTTL),
+		maxBody:       orDefault(cfg.MaxBodyBytes, defaultMaxBodyBytes),
+		maxToken:      orDefault(cfg.MaxTokenBytes, defaultMaxTokenBytes),
 		now:           cfg.Now,
 		logger:        cfg.Logger,
 		hooks:         cfg.Hooks,
-		flights:       make(map[tokenKey]*flight),
+		slots:         make(chan struct{}, orDefault(cfg.MaxConcurrentCalls, defaultMaxConcurrentCalls)),
 	}
 	if c.now == nil {
 		c.now = time.Now
 	}
-	switch {
-	case c.leeway < 0:
-		return nil, fmt.Errorf("%w: Config.Leeway must not be negative", errConfig)
-	case c.timeout < 0:
-		return nil, fmt.Errorf("%w: Config.Timeout must not be negative", errConfig)
-	case c.maxBody < 0:
-		return nil, fmt.Errorf("%w: Config.MaxBodyBytes must not be negative", errConfig)
-	case c.maxToken < 0:
-		return nil, fmt.Errorf("%w: Config.MaxTokenBytes must not be negative", errConfig)
-	case cfg.MaxConcurrentCalls < 0:
-		return nil, fmt.Errorf("%w: Config.MaxConcurrentCalls must not be negative", errConfig)
-	case cfg.RequireIssuer && cfg.Issuer == "":
-		return nil, fmt.Errorf("%w: Config.RequireIssuer is set but Config.Issuer is empty", errConfig)
+	if size := orDefault(cfg.CacheSize, defaultCacheSize); size > 0 {
+		c.cache = newResultCache(size)
 	}
-	c.slots = make(chan struct{}, orDefault(cfg.MaxConcurrentCalls, DefaultMaxConcurrentCalls))
+	return c, nil
+}
+
+// checkLimits refuses negative limits, and RequireIssuer without an
+// Issuer. CacheTTL, InactiveCacheTTL and CacheSize are not checked: a
+// negative one is the documented way to keep nothing.
+func checkLimits(cfg *Config) error {
+	for _, n := range []struct {
+		name     string
+		negative bool
+	}{
+		{"Leeway", cfg.Leeway < 0},
+		{"Timeout", cfg.Timeout < 0},
+		{"MaxBodyBytes", cfg.MaxBodyBytes < 0},
+		{"MaxTokenBytes", cfg.MaxTokenBytes < 0},
+		{"MaxConcurrentCalls", cfg.MaxConcurrentCalls < 0},
+	} {
+		if n.negative {
+			return fmt.Errorf("%w: Config.%s must not be negative", errConfig, n.name)
+		}
+	}
+	if cfg.RequireIssuer && cfg.Issuer == "" {
+		return fmt.Errorf("%w: Config.RequireIssuer is set but Config.Issuer is empty", errConfig)
+	}
+	return nil
+}
+
+// audienceSet returns the accepted audiences, nil when the check is off.
+func audienceSet(cfg *Config) (map[string]struct{}, error) {
 	switch {
 	case len(cfg.Audiences) == 0 && !cfg.InsecureSkipAudienceCheck:
 		return nil, fmt.Errorf("%w: Config.Audiences is required (the aud values of this service's tokens); "+
 			"set InsecureSkipAudienceCheck instead only if every access token of the server is meant for this service", errConfig)
 	case len(cfg.Audiences) > 0 && cfg.InsecureSkipAudienceCheck:
 		return nil, fmt.Errorf("%w: Config.Audiences is set together with InsecureSkipAudienceCheck; set one of them", errConfig)
-	case len(cfg.Audiences) > 0:
-		c.audienceList = slices.Clone(cfg.Audiences)
-		c.audiences = make(map[string]struct{}, len(cfg.Audiences))
-		for _, a := range cfg.Audiences {
-			if a == "" {
-				return nil, fmt.Errorf("%w: Config.Audiences holds an empty string", errConfig)
-			}
-			c.audiences[a] = struct{}{}
+	case cfg.InsecureSkipAudienceCheck:
+		return nil, nil
+	}
+	set := make(map[string]struct{}, len(cfg.Audiences))
+	for _, a := range cfg.Audiences {
+		if a == "" {
+			return nil, fmt.Errorf("%w: Config.Audiences holds an empty string", errConfig)
 		}
+		set[a] = struct{}{}
 	}
-	// Client authentication is checked before any I/O: it does not depend
-	// on the discovered metadata.
-	auth, err := newClientAuth(&cfg)
-	if err != nil {
-		return nil, err
-	}
-	c.auth = auth
+	return set, nil
+}
 
-	endpoint := cfg.Endpoint
-	if endpoint == "" {
-		if cfg.Issuer == "" {
-			return nil, fmt.Errorf("%w: Config.Endpoint is required (or Config.Issuer, to discover it)", errConfig)
+// endpoint returns the introspection endpoint: cfg.Endpoint, checked, or the
+// one cfg.Issuer's metadata names.
+func endpoint(ctx context.Context, cfg *Config, timeout time.Duration) (string, error) {
+	if cfg.Endpoint != "" {
+		if _, err := fetch.CheckURL(cfg.Endpoint); err != nil {
+			return "", fmt.Errorf("%w: Config.Endpoint: %w", errConfig, err)
 		}
-		if endpoint, err = discover(ctx, &cfg, c.timeout, c.maxBody); err != nil {
-			return nil, err
-		}
-	} else if _, err := fetch.CheckURL(endpoint); err != nil {
-		return nil, fmt.Errorf("%w: Config.Endpoint: %w", errConfig, err)
+		return cfg.Endpoint, nil
 	}
-	c.endpoint = endpoint
+	if cfg.Issuer == "" {
+		return "", fmt.Errorf("%w: Config.Endpoint is required (or Config.Issuer, to discover it)", errConfig)
+	}
+	return discover(ctx, cfg, timeout)
+}
 
-	c.http = fetch.Client(cfg.HTTPClient, c.timeout, false) // redirects come back as 3xx, never followed
-
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = DefaultCacheSize
+// callTimeout is the timeout of each request: Config.Timeout, or the
+// caller's client's own Timeout when that is shorter.
+func callTimeout(base *http.Client, timeout time.Duration) time.Duration {
+	if base != nil && base.Timeout > 0 {
+		return min(timeout, base.Timeout)
 	}
-	if cfg.CacheSize > 0 {
-		c.cache = newResultCache(cfg.CacheSize)
-	}
-	c.life, c.cancel = context.WithCancel(context.Background())
-	return c, nil
+	return timeout
 }
 
 // orDefault returns def for a zero v.
@@ -163,23 +207,14 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // discover returns the introspection endpoint of cfg.Issuer's metadata.
 // Mistakes of configuration or metadata are errConfig errors; only a missing
 // answer is an EndpointError.
-func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody int64) (string, error) {
+func discover(ctx context.Context, cfg *Config, timeout time.Duration) (string, error) {
 	if _, err := fetch.CheckURL(cfg.Issuer); err != nil {
 		return "", fmt.Errorf("%w: Config.Issuer: %w", errConfig, err)
 	}
-	d := jwks.New(jwks.Config{HTTPClient: cfg.HTTPClient, Timeout: timeout, MaxBodyBytes: maxBody, MaxSets: 1})
-	defer d.Close()
-	m, err := d.Discover(ctx, cfg.Issuer)
+	client := fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, timeout), fetch.SameHost)
+	m, err := discovery.Discover(ctx, client, cfg.Issuer)
 	if err != nil {
-		var mismatch *jwks.IssuerMismatchError
-		switch {
-		case errors.As(err, &mismatch):
-			return "", &withCause{fmt.Errorf("%w: the metadata of Config.Issuer %q names the issuer %s; "+
-				"Config.Issuer must be exactly the issuer identifier the server publishes", errConfig, mismatch.Want, quote(mismatch.Got)), mismatch}
-		case errors.Is(err, fetch.ErrInsecureURL):
-			return "", fmt.Errorf("%w: discovering the introspection endpoint: %w", errConfig, err)
-		}
-		return "", &EndpointError{Endpoint: cfg.Issuer, Err: fmt.Errorf("discovering the introspection endpoint: %w", err)}
+		return "", discoveryError(cfg, err)
 	}
 	if m.IntrospectionEndpoint == "" {
 		return "", fmt.Errorf("%w: the metadata of Config.Issuer %q has no introspection_endpoint; set Config.Endpoint", errConfig, cfg.Issuer)
@@ -188,6 +223,21 @@ func discover(ctx context.Context, cfg *Config, timeout time.Duration, maxBody i
 		return "", fmt.Errorf("%w: the metadata of Config.Issuer %q names an introspection_endpoint that may not be used: %w", errConfig, cfg.Issuer, err)
 	}
 	return m.IntrospectionEndpoint, nil
+}
+
+// discoveryError sorts a failed discovery: metadata that names another
+// issuer or a URL that may not be fetched is a configuration mistake; the
+// rest is an outage.
+func discoveryError(cfg *Config, err error) error {
+	var mismatch *discovery.IssuerMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return &withCause{fmt.Errorf("%w: the metadata of Config.Issuer %q names the issuer %s; "+
+			"Config.Issuer must be exactly the issuer identifier the server publishes", errConfig, mismatch.Want, quote(mismatch.Got)), mismatch}
+	case errors.Is(err, fetch.ErrInsecureURL):
+		return fmt.Errorf("%w: discovering the introspection endpoint: %w", errConfig, err)
+	}
+	return &EndpointError{Endpoint: cfg.Issuer, Err: fmt.Errorf("discovering the introspection endpoint: %w", err)}
 }
 
 // quote renders a remote string briefly and safely for an error message.
@@ -307,167 +357,6 @@ func (c *Client) check(cl *jwtverify.Claims, now time.Time) error {
 	return nil
 }
 
-// shared returns the result of the call in flight for key, starting one if
-// there is none. The call runs under the client's lifetime, not under ctx:
-// ctx ends only this caller's wait.
-func (c *Client) shared(ctx context.Context, key *tokenKey, token string) (*result, error) {
-	if ctx.Err() != nil { // a caller that has left starts nothing
-		return nil, c.gaveUp(ctx)
-	}
-	c.mu.Lock()
-	f, closed := c.flights[*key], c.closed
-	c.mu.Unlock()
-	if closed {
-		return nil, ErrClosed
-	}
-	if f == nil {
-		// Take a call slot before starting one; wait for it within ctx.
-		select {
-		case c.slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, c.gaveUp(ctx)
-		case <-c.life.Done():
-			return nil, ErrClosed
-		}
-		c.mu.Lock()
-		switch {
-		case c.closed:
-			c.mu.Unlock()
-			<-c.slots
-			return nil, ErrClosed
-		case c.flights[*key] != nil: // another caller started it meanwhile
-			f = c.flights[*key]
-			<-c.slots
-		default:
-			if r, ok := c.cache.get(key, c.now()); ok { // or even finished it
-				c.mu.Unlock()
-				<-c.slots
-				return r, nil
-			}
-			f = &flight{done: make(chan struct{})}
-			c.flights[*key] = f
-			c.wg.Add(1)
-			go c.run(*key, token, f)
-		}
-		c.mu.Unlock()
-	}
-	select {
-	case <-f.done:
-		return f.res, f.err
-	case <-ctx.Done():
-		return nil, c.gaveUp(ctx)
-	}
-}
-
-func (c *Client) gaveUp(ctx context.Context) error {
-	return &EndpointError{Endpoint: c.endpoint, Err: fmt.Errorf("gave up waiting for the answer: %w", context.Cause(ctx))}
-}
-
-// run makes one call for the flight f, caches its result and releases the
-// waiters. It owns one call slot.
-func (c *Client) run(key tokenKey, token string, f *flight) {
-	defer c.wg.Done()
-	defer func() { <-c.slots }()
-	res, err := c.introspect(token)
-	if err == nil {
-		now := c.now()
-		c.cache.add(&key, res, now, c.until(res, now))
-	}
-	c.mu.Lock()
-	delete(c.flights, key) // after the cache add: a new caller finds one or the other
-	c.mu.Unlock()
-	f.res, f.err = res, err
-	close(f.done)
-}
-
-// until returns when a cached result dies: an active one at the earlier of
-// CacheTTL and the token's exp, an inactive one after InactiveCacheTTL.
-func (c *Client) until(r *result, now time.Time) time.Time {
-	if r.inactive != nil {
-		if c.inactiveTTL <= 0 {
-			return now
-		}
-		return now.Add(c.inactiveTTL)
-	}
-	if c.activeTTL <= 0 {
-		return now
-	}
-	until := now.Add(c.activeTTL)
-	if exp := r.claims.Expiry; !exp.IsZero() && exp.Before(until) {
-		until = exp
-	}
-	return until
-}
-
-// introspect makes one call to the endpoint, under the client's lifetime and
-// its own deadline.
-func (c *Client) introspect(token string) (res *result, err error) {
-	start := time.Now()
-	status := 0
-	defer func() {
-		if c.life.Err() != nil && err != nil {
-			err = &EndpointError{Endpoint: c.endpoint, Status: status, Err: ErrClosed}
-		}
-		c.report(status, res, err, time.Since(start))
-	}()
-	ctx, cancel := context.WithTimeout(c.life, c.timeout)
-	defer cancel()
-
-	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
-	authorization, err := c.auth.apply(form, c.now())
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL is in EndpointError already
-		}
-		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
-	}
-	defer resp.Body.Close()
-	status = resp.StatusCode
-	if resp.StatusCode != http.StatusOK {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: errorCode(resp)}
-	}
-	if resp.Request == nil { // a caller's RoundTripper may leave it unset
-		resp.Request = req
-	}
-	if err := fetch.CheckJSON(resp); err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
-	}
-	data, err := fetch.ReadBody(resp.Body, c.maxBody)
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
-	}
-	res, err = parseResponse(data)
-	if err != nil {
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
-	}
-	return res, nil
-}
-
-func (c *Client) report(status int, res *result, err error, d time.Duration) {
-	if c.hooks.Introspected != nil {
-		c.hooks.Introspected(CallInfo{Endpoint: c.endpoint, Status: status, Active: res != nil && res.inactive == nil, Err: err, Duration: d})
-	}
-	if err != nil && c.logger != nil && !errors.Is(err, ErrClosed) {
-		c.logger.LogAttrs(c.life, slog.LevelWarn, "introspect: introspection call failed",
-			slog.String("endpoint", c.endpoint), slog.Int("status", status), slog.String("reason", err.Error()))
-	}
-}
-
 // maxMembers bounds the members of a response, as jwtverify does for claims.
 const maxMembers = 256
 
@@ -522,31 +411,6 @@ func parseResponse(data []byte) (*result, error) {
 		}
 	}
 	return r, nil
-}
-
-// errorCode returns the OAuth error code (RFC 6749 §5.2) of an error
-// response, if it is JSON and has a well-formed one; nothing else of the body
-// is kept.
-func errorCode(resp *http.Response) string {
-	data, err := fetch.ReadBody(resp.Body, 4096)
-	if err != nil {
-		return ""
-	}
-	var code string
-	_ = jose.ScanObject(data, maxMembers, func(name, value []byte) error {
-		if string(name) == "error" {
-			if s, ok := jose.String(value); ok && len(s) <= 64 {
-				code = string(s)
-			}
-		}
-		return nil
-	})
-	for _, r := range code { // RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return ""
-		}
-	}
-	return code
 }
 
 // LogValue implements [slog.LogValuer]: it logs the endpoint and client ID,

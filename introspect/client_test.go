@@ -181,7 +181,7 @@ func TestAuthenticate_BadTokens(t *testing.T) {
 	c := newClient(t, baseConfig(ep.serve(t), newClock()))
 	for name, token := range map[string]string{
 		"empty":     "",
-		"oversized": strings.Repeat("a", introspect.DefaultMaxTokenBytes+1),
+		"oversized": strings.Repeat("a", defaultMaxTokenBytes+1),
 	} {
 		t.Run(name, func(t *testing.T) {
 			claims, err := c.Authenticate(t.Context(), token)

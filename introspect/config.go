@@ -7,18 +7,6 @@ import (
 	"time"
 )
 
-// Defaults of [Config]; each applies when its field is zero.
-const (
-	DefaultTimeout            = 5 * time.Second
-	DefaultCacheTTL           = 5 * time.Minute
-	DefaultInactiveCacheTTL   = 30 * time.Second
-	DefaultCacheSize          = 10000
-	DefaultMaxBodyBytes       = 64 << 10
-	DefaultMaxTokenBytes      = 8 << 10
-	DefaultMaxConcurrentCalls = 100
-	DefaultLeeway             = 60 * time.Second
-)
-
 // AuthMethod is how the [Client] authenticates itself to the introspection
 // endpoint (RFC 7662 §2.1 requires some authorization). Each method uses only
 // its own credential fields of [Config]; setting a field the method does not
@@ -134,18 +122,22 @@ type Config struct {
 	// and redirects are never followed (the token and the credentials
 	// must reach no other URL than Endpoint).
 	HTTPClient *http.Client
-	// Timeout bounds each introspection call, body included, and the
-	// discovery in [New]. If zero, 5s is used.
+	// Timeout bounds each introspection call, body included, each request
+	// of the discovery in [New], and the wait of a call for a free slot
+	// (see MaxConcurrentCalls). If zero, 5s is used.
 	Timeout time.Duration
-	// MaxBodyBytes caps the size of a response; a larger one is an error.
-	// If zero, 64 KiB is used.
+	// MaxBodyBytes caps the size of an introspection response; a larger
+	// one is an error. If zero, 64 KiB is used. (A metadata document read
+	// by discovery may have up to 1 MiB.)
 	MaxBodyBytes int64
 	// MaxTokenBytes bounds the length of a token; a longer one is refused
 	// without a call. If zero, 8 KiB is used.
 	MaxTokenBytes int
-	// MaxConcurrentCalls bounds how many introspection calls run at once;
-	// further callers wait (each within its own context) for a slot. If
-	// zero, 100 is used.
+	// MaxConcurrentCalls bounds how many introspection calls run at once.
+	// A further call waits for a slot for at most Timeout, then fails with
+	// an [EndpointError] (503) and is not made, so that calls cannot pile
+	// up behind a slow server; each caller still leaves its wait when its
+	// own context ends. If zero, 100 is used.
 	MaxConcurrentCalls int
 
 	// CacheTTL is how long an active result is kept at most; it is never

@@ -26,9 +26,10 @@
 // one until the earlier of the token's exp and [Config.CacheTTL] (5 minutes),
 // an inactive one for [Config.InactiveCacheTTL] (30 seconds), so that a flood
 // of bad tokens does not become a flood of calls. Concurrent requests for the
-// same token share one call. A revoked token is therefore refused at the
-// latest CacheTTL after its revocation; set a negative CacheTTL for instant
-// revocation at the price of a call per request.
+// same token share one call, and at most [Config.MaxConcurrentCalls] calls
+// run at once. A revoked token is therefore refused at the latest CacheTTL
+// after its revocation; set a negative CacheTTL for instant revocation at the
+// price of a call per request.
 //
 // Every failure to get an answer (network error, timeout, status other than
 // 200, a response that is not JSON or too large) fails closed with an error

@@ -57,34 +57,3 @@ func Example() {
 	// alice [orders:read] 2025-06-01T13:00:00Z
 	// true true
 }
-
-// ExampleNewChain serves JWT and opaque access tokens with one
-// Authenticator: JWTs are verified locally, other tokens introspected.
-func ExampleNewChain() {
-	ctx := context.Background()
-	verifier, err := jwtverify.New(ctx, jwtverify.Config{
-		Issuer:    "https://auth.example.com/",
-		Audiences: []string{"https://api.example.com"},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer verifier.Close()
-	client, err := introspect.New(ctx, introspect.Config{
-		Issuer:       "https://auth.example.com/",
-		ClientID:     "orders-api",
-		ClientSecret: "s3cret",
-		Audiences:    []string{"https://api.example.com"},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer client.Close()
-
-	auth := introspect.NewChain(introspect.ChainConfig{
-		JWT:            verifier,
-		Introspection:  client,
-		IntrospectJWTs: false, // true: refuse revoked JWTs too, at a call per token
-	})
-	_ = auth // middleware.New(auth)(mux)
-}

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenguard/tokenguard/introspect"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/middleware"
 )
@@ -58,7 +57,7 @@ func TestFaultsFailClosedThroughMiddleware(t *testing.T) {
 		},
 		"body over the limit": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"active":true,"pad":"` + strings.Repeat("x", introspect.DefaultMaxBodyBytes) + `"}`))
+			w.Write([]byte(`{"active":true,"pad":"` + strings.Repeat("x", defaultMaxBodyBytes) + `"}`))
 		},
 	}
 	refused := httptest.NewServer(http.NotFoundHandler())

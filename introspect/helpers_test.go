@@ -21,6 +21,15 @@ const (
 	testAudience     = "https://api.example.com"
 )
 
+// The documented defaults of Config's zero fields, which tests rely on.
+const (
+	defaultTimeout          = 5 * time.Second  // Config.Timeout
+	defaultCacheTTL         = 5 * time.Minute  // Config.CacheTTL
+	defaultInactiveCacheTTL = 30 * time.Second // Config.InactiveCacheTTL
+	defaultMaxBodyBytes     = 64 << 10         // Config.MaxBodyBytes
+	defaultMaxTokenBytes    = 8 << 10          // Config.MaxTokenBytes
+)
+
 // t0 is the fixed "now" of most tests.
 var t0 = time.Unix(1_750_000_000, 0)
 

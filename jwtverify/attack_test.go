@@ -34,7 +34,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
@@ -763,7 +762,7 @@ func atkCases() []atkCase {
 			token: mintA(jwttest.Token{})},
 		atkCase{name: "token just under the default limit accepted", want: nil, token: func(t *testing.T, f *atkFixture) string {
 			base := f.mint(t, jwttest.Token{Claims: map[string]any{"pad": ""}})
-			pad := (jwtverify.DefaultMaxTokenBytes - len(base)) * 3 / 4
+			pad := (defaultMaxTokenBytes - len(base)) * 3 / 4
 			return f.mint(t, jwttest.Token{Claims: map[string]any{"pad": strings.Repeat("A", pad-4)}})
 		}},
 	)
@@ -870,7 +869,7 @@ func atkCases() []atkCase {
 	// Times.
 	add(
 		atkCase{name: "expired", want: jwtverify.ErrExpired, token: claimsA(map[string]any{"exp": now - 3600})},
-		atkCase{name: "expired just beyond the leeway", want: jwtverify.ErrExpired, token: claimsA(map[string]any{"exp": now - int64(jwtverify.DefaultLeeway/time.Second) - 1})},
+		atkCase{name: "expired just beyond the leeway", want: jwtverify.ErrExpired, token: claimsA(map[string]any{"exp": now - int64(defaultLeeway/time.Second) - 1})},
 		atkCase{name: "expired within the leeway accepted", want: nil, token: claimsA(map[string]any{"exp": now - 30})},
 		atkCase{name: "future nbf", want: jwtverify.ErrNotYetValid, token: claimsA(map[string]any{"nbf": now + 300})},
 		atkCase{name: "nbf within the leeway accepted", want: nil, token: claimsA(map[string]any{"nbf": now + 30})},
@@ -1066,7 +1065,7 @@ func TestAttackRemoteKeySet(t *testing.T) {
 			atkCheck(t, g.name, c, err, nil)
 		})
 	}
-	if got, limit := srv.hits.Load()-fetchesAtStart, int64(jwks.DefaultMissBudget); got > limit {
+	if got, limit := srv.hits.Load()-fetchesAtStart, int64(missBudget); got > limit {
 		t.Errorf("unknown kids of dropped keys caused %d key set fetches, want at most the miss budget %d", got, limit)
 	}
 }

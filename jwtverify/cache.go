@@ -9,7 +9,7 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 var base64URLStrict = base64.RawURLEncoding.Strict()

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 
@@ -63,7 +63,10 @@ func TestTokenCacheSizeIsExact(t *testing.T) {
 // entry from eviction even when that clock is far from the wall clock.
 func TestCacheRecencyFollowsTheVerifierClock(t *testing.T) {
 	iss := jwttest.Start(t, jwttest.Options{Algorithms: []string{"ES256"}})
-	keys := jwks.New(jwks.Config{})
+	keys, err := jwks.New(jwks.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer keys.Close()
 	set, err := keys.Set(t.Context(), iss.JWKSURL)
 	if err != nil {

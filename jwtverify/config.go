@@ -9,26 +9,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
 )
 
-// Defaults of [Config]; each applies when its field is zero.
+// Defaults of the zero fields of [Config], stated in their docs.
 const (
-	DefaultLeeway        = 60 * time.Second
-	DefaultMaxTokenBytes = 8 << 10
-	DefaultCacheSize     = 4096
-	DefaultMaxIssuers    = 100
+	defaultLeeway        = 60 * time.Second
+	defaultMaxTokenBytes = 8 << 10
+	defaultCacheSize     = 4096
+	defaultMaxIssuers    = 100
 )
-
-// DefaultAlgorithms returns the algorithms accepted when [Config.Algorithms]
-// is empty: every supported asymmetric algorithm. HMAC and "none" are never
-// supported: a JWK Set publishes public keys, and a public key must never act
-// as a shared secret. Each call returns a new slice.
-func DefaultAlgorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
-}
 
 // Config configures a [Verifier]. Issuer (or Issuers, or IssuerResolver) and
 // Audiences are required; every other zero field means the documented safe
@@ -70,7 +62,10 @@ type Config struct {
 	InsecureSkipAudienceCheck bool
 
 	// Algorithms is the allow-list of alg values, compared exactly. If
-	// empty, [DefaultAlgorithms] are used. HMAC and "none" are refused.
+	// empty, every supported algorithm is allowed: RS256, RS384, RS512,
+	// PS256, PS384, PS512, ES256, ES384, ES512, EdDSA and Ed25519. HMAC and
+	// "none" are never supported: a JWK Set publishes public keys, and a
+	// public key must never act as a shared secret.
 	Algorithms []string
 	// Leeway is the clock skew allowed when checking exp, nbf and iat. If
 	// zero, 60s is used.
@@ -104,15 +99,29 @@ type Config struct {
 	CacheSize int
 
 	// HTTPClient fetches metadata and key sets. If nil, a client with a 5s
-	// timeout is used. A caller's client is copied, never modified.
+	// timeout is used. A caller's client is copied, never modified: its
+	// transport, proxy and TLS settings are kept, its own Timeout (5s if
+	// zero) bounds each request, body included, and redirects are followed
+	// only to the same scheme and host (three at most).
+	//
+	// Fixed limits apply to what it fetches: a key set or metadata document
+	// of at most 1 MiB; after a failed fetch, retries back off from 1s,
+	// doubling up to 5 minutes (or RefreshInterval, if shorter); at most 3
+	// refreshes for unknown kids that find nothing per 30s, past which
+	// unknown kids fail at once without a request, and a kid that a refresh
+	// did not find is answered "unknown" for 30s without asking again.
 	HTTPClient *http.Client
-	// RefreshInterval is the background refresh period of key sets. If
-	// zero, 10 minutes (or a shorter Cache-Control max-age, down to 1m).
+	// RefreshInterval is the background refresh period of key sets, and
+	// of the issuer metadata that finds them. A shorter Cache-Control
+	// max-age on a key set brings its refresh forward, down to 1 minute
+	// (or RefreshInterval, if shorter). If zero, 10 minutes is used.
 	RefreshInterval time.Duration
-	// KeyCache tunes the key cache further (timeouts, body limit, stale
-	// keys, unknown-kid budget, hooks). HTTPClient, RefreshInterval and
-	// Logger above take precedence over its fields when set.
-	KeyCache jwks.Config
+	// MaxStale bounds how long the keys of the last good fetch are served
+	// while refreshes fail (stale-if-error); past it, tokens of that
+	// issuer fail with [ErrUnavailable] until a fetch succeeds. A
+	// well-formed key set without usable keys is no failure: it replaces
+	// the keys at once. If zero, 24 hours is used.
+	MaxStale time.Duration
 
 	// Logger receives key-source failures (Warn); key sets that hold no
 	// usable key, whose tokens are all rejected, and issuer metadata that is
@@ -129,6 +138,14 @@ type IssuerConfig struct {
 	Issuer string
 	// JWKSURL is its key set; if empty, discovered from its metadata.
 	JWKSURL string
+}
+
+// orDefault returns def for a zero v.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // configErrorf returns an error matching [ErrConfig] whose text is
@@ -160,6 +177,18 @@ type staticIssuer struct {
 // checkConfig reports the first mistake in cfg, before any I/O, and returns
 // the configured issuers.
 func checkConfig(cfg *Config) ([]staticIssuer, error) {
+	if err := checkLimits(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkChecks(cfg); err != nil {
+		return nil, err
+	}
+	return staticIssuers(cfg)
+}
+
+// checkLimits refuses negative numbers and durations. CacheSize is not
+// checked: a negative one is the documented way to turn the cache off.
+func checkLimits(cfg *Config) error {
 	for _, d := range []struct {
 		name string
 		val  time.Duration
@@ -167,50 +196,59 @@ func checkConfig(cfg *Config) ([]staticIssuer, error) {
 	}{
 		{"Leeway", cfg.Leeway, "60s"},
 		{"RefreshInterval", cfg.RefreshInterval, "10m, or a shorter Cache-Control max-age"},
-		{"KeyCache.Timeout", cfg.KeyCache.Timeout, "5s"},
-		{"KeyCache.RefreshInterval", cfg.KeyCache.RefreshInterval, "10m"},
-		{"KeyCache.MinRefreshInterval", cfg.KeyCache.MinRefreshInterval, "1m"},
-		{"KeyCache.MaxStale", cfg.KeyCache.MaxStale, "24h"},
-		{"KeyCache.MissWindow", cfg.KeyCache.MissWindow, "30s"},
+		{"MaxStale", cfg.MaxStale, "24h"},
 	} {
 		if d.val < 0 {
-			return nil, configErrorf("Config.%s is %v; it must not be negative (zero means %s)", d.name, d.val, d.zero)
+			return configErrorf("Config.%s is %v; it must not be negative (zero means %s)", d.name, d.val, d.zero)
 		}
 	}
 	for _, n := range []struct {
 		name string
-		val  int64
+		val  int
 		zero string
 	}{
-		{"MaxTokenBytes", int64(cfg.MaxTokenBytes), "8 KiB"},
-		{"MaxIssuers", int64(cfg.MaxIssuers), "100"},
-		{"KeyCache.MaxBodyBytes", cfg.KeyCache.MaxBodyBytes, "1 MiB"},
-		{"KeyCache.MissBudget", int64(cfg.KeyCache.MissBudget), "3"},
-		{"KeyCache.MaxSets", int64(cfg.KeyCache.MaxSets), "100"},
+		{"MaxTokenBytes", cfg.MaxTokenBytes, "8 KiB"},
+		{"MaxIssuers", cfg.MaxIssuers, "100"},
 	} {
 		if n.val < 0 {
-			return nil, configErrorf("Config.%s is %d; it must not be negative (zero means %s)", n.name, n.val, n.zero)
+			return configErrorf("Config.%s is %d; it must not be negative (zero means %s)", n.name, n.val, n.zero)
 		}
 	}
+	return nil
+}
+
+// checkChecks refuses unusable token checks: unknown algorithms, missing or
+// empty audiences, empty required claim names, nil validators.
+func checkChecks(cfg *Config) error {
 	for i, f := range cfg.Validators {
 		if f == nil {
-			return nil, configErrorf("Config.Validators[%d] is nil", i)
+			return configErrorf("Config.Validators[%d] is nil", i)
 		}
 	}
 	for i, name := range cfg.Algorithms {
 		if _, ok := jose.Lookup(name); !ok {
-			return nil, configErrorf("Config.Algorithms[%d] %q is not supported (supported: %s; HMAC and none never are)", i, name, strings.Join(jose.Names(), ", "))
+			return configErrorf("Config.Algorithms[%d] %q is not supported (supported: %s; HMAC and none never are)", i, name, strings.Join(jose.Names(), ", "))
 		}
 	}
 	if len(cfg.Audiences) == 0 && !cfg.InsecureSkipAudienceCheck {
-		return nil, configErrorf("Config.Audiences is empty; list the aud values this service accepts (set InsecureSkipAudienceCheck only if every token of the issuer is meant for this service)")
+		return configErrorf("Config.Audiences is empty; list the aud values this service accepts (set InsecureSkipAudienceCheck only if every token of the issuer is meant for this service)")
 	}
 	for i, a := range cfg.Audiences {
 		if a == "" {
-			return nil, configErrorf("Config.Audiences[%d] is empty", i)
+			return configErrorf("Config.Audiences[%d] is empty", i)
 		}
 	}
+	for i, name := range cfg.RequiredClaims {
+		if name == "" {
+			return configErrorf("Config.RequiredClaims[%d] is empty; name a claim", i)
+		}
+	}
+	return nil
+}
 
+// staticIssuers returns Issuer and Issuers, each checked: named once, with
+// a URL that may be fetched.
+func staticIssuers(cfg *Config) ([]staticIssuer, error) {
 	var static []staticIssuer
 	if cfg.Issuer != "" {
 		static = append(static, staticIssuer{IssuerConfig{cfg.Issuer, cfg.JWKSURL}, "Config.Issuer", "Config.JWKSURL"})
@@ -233,23 +271,32 @@ func checkConfig(cfg *Config) ([]staticIssuer, error) {
 			return nil, configErrorf("%s %q is configured twice (also as %s)", ic.issuerField, ic.Issuer, first)
 		}
 		seen[ic.Issuer] = ic.issuerField
-		var ue *fetch.URLError
-		if ic.JWKSURL != "" {
-			if _, err := fetch.CheckURL(ic.JWKSURL); errors.As(err, &ue) {
-				return nil, configErrorf("%s %q %s", ic.jwksField, ic.JWKSURL, ue.Problem)
-			}
-		} else if _, err := fetch.CheckURL(ic.Issuer); errors.As(err, &ue) {
-			return nil, configErrorf("%s %q %s, and the key set is discovered from it unless %s is set", ic.issuerField, ic.Issuer, ue.Problem, ic.jwksField)
+		if err := ic.checkURL(); err != nil {
+			return nil, err
 		}
 	}
 	return static, nil
+}
+
+// checkURL refuses an issuer whose key set, or whose metadata, may not be
+// fetched.
+func (ic staticIssuer) checkURL() error {
+	var ue *fetch.URLError
+	if ic.JWKSURL != "" {
+		if _, err := fetch.CheckURL(ic.JWKSURL); errors.As(err, &ue) {
+			return configErrorf("%s %q %s", ic.jwksField, ic.JWKSURL, ue.Problem)
+		}
+	} else if _, err := fetch.CheckURL(ic.Issuer); errors.As(err, &ue) {
+		return configErrorf("%s %q %s, and the key set is discovered from it unless %s is set", ic.issuerField, ic.Issuer, ue.Problem, ic.jwksField)
+	}
+	return nil
 }
 
 // startError turns a failure to get the keys of a configured issuer into a
 // configuration error when the configuration, or the issuer's metadata, must
 // change; outages stay [*KeySourceError].
 func (ic staticIssuer) startError(err error) error {
-	var mm *jwks.IssuerMismatchError
+	var mm *discovery.IssuerMismatchError
 	var ue *fetch.URLError
 	switch {
 	case errors.As(err, &mm):

@@ -2,8 +2,8 @@
 // access token for this service, and returns its claims.
 //
 // A [Verifier] holds the public keys of one or more trusted issuers (fetched
-// from their JWK Sets by package jwks, found through their metadata, cached
-// and refreshed in the background) and checks each token against them:
+// from their JWK Sets, found through their metadata, cached and refreshed in
+// the background) and checks each token against them:
 //
 //	v, err := jwtverify.New(ctx, jwtverify.Config{
 //		Issuer:    "https://auth.example.com/",
@@ -29,6 +29,22 @@
 // current time and that the verifying key is still published. Every request
 // presenting the token shares one *[Claims], so claims are read-only
 // ([Claims.Clone] gives a copy to change).
+//
+// # Keys
+//
+// Key sets are fetched over HTTPS only (http only for loopback hosts), never
+// from a URL that a token names (jku, x5u), with redirects kept to the same
+// host, bodies capped at 1 MiB and a timeout on every request (see
+// [Config.HTTPClient]). Each is parsed once per fetch, refreshed in the
+// background every [Config.RefreshInterval] (sooner when Cache-Control
+// max-age says so) with ETag revalidation, and read by Verify without a
+// lock. A kid that is not in the set triggers one refresh shared by every
+// waiting request, within a budget of misses so that tokens with random
+// kids cannot become a flood of requests. While refreshes fail, the last
+// good keys are served for [Config.MaxStale]; a well-formed key set without
+// usable keys is obeyed at once. Keys are kept only when they are fit to
+// verify: no private or symmetric material, RSA of 2048 bits or more, EC
+// points on their curve, use and key_ops that allow verification.
 //
 // Handlers read the claims that middleware stored with [ClaimsFromContext];
 // custom claims are decoded on demand with [Claims.Decode].

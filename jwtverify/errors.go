@@ -68,35 +68,36 @@ func (c *category) Unwrap() error { return c.parent }
 // MalformedError gives the reason a token is malformed. It matches
 // [ErrMalformed] and [ErrInvalidToken].
 type MalformedError struct {
+	// Reason says what is wrong with the token, for people.
 	Reason string
 }
 
 func (e *MalformedError) Error() string { return "jwtverify: malformed token: " + e.Reason }
 func (e *MalformedError) Unwrap() error { return ErrMalformed }
 
-// AlgorithmError reports a rejected alg header (or a key that cannot serve
+// algorithmError reports a rejected alg header (or a key that cannot serve
 // it). It matches [ErrAlgorithm] and [ErrInvalidToken].
-type AlgorithmError struct {
+type algorithmError struct {
 	Algorithm string
 	Reason    string
 }
 
-func (e *AlgorithmError) Error() string {
+func (e *algorithmError) Error() string {
 	return "jwtverify: algorithm " + quote(e.Algorithm) + " not accepted: " + e.Reason
 }
-func (e *AlgorithmError) Unwrap() error { return ErrAlgorithm }
+func (e *algorithmError) Unwrap() error { return ErrAlgorithm }
 
-// UnknownKeyError reports a kid that the issuer's key set does not hold.
+// unknownKeyError reports a kid that the issuer's key set does not hold.
 // It matches [ErrUnknownKey] and [ErrInvalidToken].
-type UnknownKeyError struct {
+type unknownKeyError struct {
 	KeyID  string
 	Issuer string
 }
 
-func (e *UnknownKeyError) Error() string {
+func (e *unknownKeyError) Error() string {
 	return "jwtverify: no key " + quote(e.KeyID) + " in the key set of issuer " + quote(e.Issuer)
 }
-func (e *UnknownKeyError) Unwrap() error { return ErrUnknownKey }
+func (e *unknownKeyError) Unwrap() error { return ErrUnknownKey }
 
 // ExpiredError reports a token whose exp has passed, leeway included.
 // It matches [ErrExpired] and [ErrInvalidToken].
@@ -190,6 +191,7 @@ func (e *AudienceError) Unwrap() error { return ErrAudience }
 // MissingClaimError reports a required claim that is absent. It matches
 // [ErrMissingClaim] and [ErrInvalidToken].
 type MissingClaimError struct {
+	// Claim is the name of the missing claim.
 	Claim string
 }
 
@@ -198,16 +200,16 @@ func (e *MissingClaimError) Error() string {
 }
 func (e *MissingClaimError) Unwrap() error { return ErrMissingClaim }
 
-// TypeError reports a typ header that is not accepted. It matches [ErrType]
+// typeError reports a typ header that is not accepted. It matches [ErrType]
 // and [ErrInvalidToken].
-type TypeError struct {
+type typeError struct {
 	// Type is the typ header; empty when absent.
 	Type string
 
 	strict bool // Config.StrictRFC9068 was set
 }
 
-func (e *TypeError) Error() string {
+func (e *typeError) Error() string {
 	got := "typ " + quote(e.Type)
 	if e.Type == "" {
 		got = "typ header missing"
@@ -217,11 +219,12 @@ func (e *TypeError) Error() string {
 	}
 	return "jwtverify: " + got + " marks another kind of JWT: accepted are at+jwt, application/at+jwt, JWT or no typ (only at+jwt with Config.StrictRFC9068)"
 }
-func (e *TypeError) Unwrap() error { return ErrType }
+func (e *typeError) Unwrap() error { return ErrType }
 
 // ValidatorError wraps the error of a [Config.Validators] function. It
 // matches [ErrValidator], [ErrInvalidToken], and the validator's own error.
 type ValidatorError struct {
+	// Err is the validator's error.
 	Err error
 }
 
@@ -231,8 +234,11 @@ func (e *ValidatorError) Unwrap() []error { return []error{ErrValidator, e.Err} 
 // KeySourceError reports that the keys of an issuer could not be had. It
 // matches [ErrUnavailable] and the underlying cause.
 type KeySourceError struct {
+	// Issuer is the issuer whose keys could not be had.
 	Issuer string
-	Err    error
+	// Err is the cause: a network error, a timeout, a bad answer, keys
+	// older than Config.MaxStale...
+	Err error
 }
 
 func (e *KeySourceError) Error() string {

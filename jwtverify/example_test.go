@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/tokenguard/tokenguard/jwtverify"
@@ -107,4 +108,37 @@ func ExampleConfig_validators() {
 	_, err := v.Verify(ctx, token)
 	fmt.Println(errors.Is(err, errNotAdmin), errors.Is(err, jwtverify.ErrInvalidToken))
 	// Output: true true
+}
+
+// Several issuers, each with its own keys, opened at once by New. The key
+// sources share one HTTP client, whose Timeout bounds each request, and
+// keep serving their last good keys for a day while refreshes fail.
+func ExampleConfig_issuers() {
+	ctx := context.Background()
+	staff, _ := jwttest.NewIssuer(jwttest.Options{Algorithms: []string{"ES256"}})
+	defer staff.Close()
+	partners, _ := jwttest.NewIssuer(jwttest.Options{Algorithms: []string{"EdDSA"}})
+	defer partners.Close()
+
+	v, err := jwtverify.New(ctx, jwtverify.Config{
+		Issuer:     staff.URL, // discovered from its metadata
+		Issuers:    []jwtverify.IssuerConfig{{Issuer: partners.URL, JWKSURL: partners.JWKSURL}},
+		Audiences:  []string{"api"},
+		HTTPClient: &http.Client{Timeout: 3 * time.Second},
+		MaxStale:   24 * time.Hour,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer v.Close()
+
+	for _, iss := range []*jwttest.Issuer{staff, partners} {
+		token, _ := iss.Sign(jwttest.Token{Claims: map[string]any{"aud": "api", "sub": "bob"}})
+		claims, err := v.Verify(ctx, token)
+		fmt.Println(claims.Subject, claims.Issuer == iss.URL, err)
+	}
+	// Output:
+	// bob true <nil>
+	// bob true <nil>
 }

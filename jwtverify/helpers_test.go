@@ -1,9 +1,10 @@
 package jwtverify_test
 
-import (
-	"time"
+import "time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+// The documented defaults and fixed limits of Config, which tests rely on.
+const (
+	defaultLeeway        = 60 * time.Second // Config.Leeway
+	defaultMaxTokenBytes = 8 << 10          // Config.MaxTokenBytes
+	missBudget           = 3                // unknown-kid refreshes that miss, per 30s
 )
-
-func jwksTimeout(d time.Duration) jwks.Config { return jwks.Config{Timeout: d} }

@@ -22,7 +22,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
@@ -138,7 +138,7 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 		name      string
 		cfg       jwtverify.Config
 		offline   bool // New must fail before any request
-		mismatch  bool // the error carries a *jwks.IssuerMismatchError
+		mismatch  bool // the error carries a *discovery.IssuerMismatchError
 		wantInMsg string
 	}{
 		{name: "no issuer", cfg: jwtverify.Config{Audiences: api}, offline: true, wantInMsg: "Config.Issuer"},
@@ -151,7 +151,8 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 		{name: "negative MaxTokenBytes", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, MaxTokenBytes: -1}, offline: true, wantInMsg: "Config.MaxTokenBytes"},
 		{name: "negative MaxIssuers", cfg: jwtverify.Config{IssuerResolver: resolver, Audiences: api, MaxIssuers: -1}, offline: true, wantInMsg: "Config.MaxIssuers"},
 		{name: "negative RefreshInterval", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, RefreshInterval: -time.Minute}, offline: true, wantInMsg: "Config.RefreshInterval"},
-		{name: "negative KeyCache.MaxStale", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, KeyCache: jwks.Config{MaxStale: -time.Hour}}, offline: true, wantInMsg: "Config.KeyCache.MaxStale"},
+		{name: "negative MaxStale", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, MaxStale: -time.Hour}, offline: true, wantInMsg: "Config.MaxStale"},
+		{name: "empty required claim", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, RequiredClaims: []string{"tid", ""}}, offline: true, wantInMsg: "Config.RequiredClaims[1]"},
 		{name: "nil validator", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Validators: []func(context.Context, *jwtverify.Claims) error{nil}}, offline: true, wantInMsg: "Config.Validators"},
 		{name: "empty issuer in Issuers", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Issuers: []jwtverify.IssuerConfig{{JWKSURL: good}}}, offline: true, wantInMsg: "Config.Issuers[0]"},
 		{name: "issuer configured twice", cfg: jwtverify.Config{Issuer: "https://auth.example.com", JWKSURL: good, Audiences: api, Issuers: []jwtverify.IssuerConfig{{Issuer: "https://auth.example.com", JWKSURL: good}}}, offline: true, wantInMsg: "https://auth.example.com"},
@@ -183,9 +184,9 @@ func TestNewReportsConfigurationMistakes(t *testing.T) {
 			if !errors.Is(err, jwtverify.ErrConfig) || errors.Is(err, jwtverify.ErrUnavailable) || errors.Is(err, jwtverify.ErrInvalidToken) {
 				t.Errorf("New(%s) = %v, want ErrConfig (and neither ErrUnavailable nor ErrInvalidToken)", tt.name, err)
 			}
-			var mm *jwks.IssuerMismatchError
+			var mm *discovery.IssuerMismatchError
 			if got := errors.As(err, &mm); got != tt.mismatch {
-				t.Errorf("errors.As(New(%s), *jwks.IssuerMismatchError) = %v, want %v", tt.name, got, tt.mismatch)
+				t.Errorf("errors.As(New(%s), *discovery.IssuerMismatchError) = %v, want %v", tt.name, got, tt.mismatch)
 			}
 			// One line, the offending value named, and said once.
 			msg := err.Error()

@@ -68,7 +68,7 @@ func TestVerifyDoesNotWaitForRefresh(t *testing.T) {
 		js := newStallingJWKS(iss)
 		v, err := jwtverify.New(t.Context(), jwtverify.Config{
 			Issuer: iss.URL, JWKSURL: "http://127.0.0.1/jwks", Audiences: []string{"api"}, CacheSize: -1,
-			HTTPClient: &http.Client{Transport: inMemory{js}}, KeyCache: jwksTimeout(3 * time.Second),
+			HTTPClient: &http.Client{Transport: inMemory{js}, Timeout: 3 * time.Second},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func BenchmarkRefreshStall(b *testing.B) {
 	b.Cleanup(func() { close(js.release) })
 	newV := func(url string) *jwtverify.Verifier {
 		v, err := jwtverify.New(b.Context(), jwtverify.Config{Issuer: iss.URL, JWKSURL: url, Audiences: []string{"api"}, CacheSize: -1,
-			KeyCache: jwksTimeout(time.Hour)})
+			HTTPClient: &http.Client{Timeout: time.Hour}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestCloseDuringVerify(t *testing.T) {
 		js := newStallingJWKS(iss)
 		v, err := jwtverify.New(t.Context(), jwtverify.Config{
 			Issuer: iss.URL, JWKSURL: "http://127.0.0.1/jwks", Audiences: []string{"api"},
-			HTTPClient: &http.Client{Transport: inMemory{js}}, KeyCache: jwksTimeout(time.Hour),
+			HTTPClient: &http.Client{Transport: inMemory{js}, Timeout: time.Hour},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -9,8 +9,10 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // Verifier checks compact JWS access tokens against the keys of trusted
@@ -55,90 +57,118 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	v := newVerifier(&cfg)
+	if err := v.openCaches(&cfg, len(static)); err != nil {
+		return nil, err
+	}
+	if err := v.openIssuers(ctx, static); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// newVerifier prepares everything that follows from a checked cfg alone:
+// the checks each token goes through, and the verified-token cache.
+func newVerifier(cfg *Config) *Verifier {
 	v := &Verifier{
-		issuers:  make(map[string]*jwks.Set),
-		resolver: cfg.IssuerResolver,
-		skipAud:  cfg.InsecureSkipAudienceCheck,
-		strict:   cfg.StrictRFC9068,
-		required: slices.Clone(cfg.RequiredClaims),
-		valids:   slices.Clone(cfg.Validators),
-		leeway:   cfg.Leeway,
-		maxLen:   cfg.MaxTokenBytes,
-		now:      cfg.Now,
-	}
-	if v.leeway == 0 {
-		v.leeway = DefaultLeeway
-	}
-	if v.maxLen == 0 {
-		v.maxLen = DefaultMaxTokenBytes
+		resolver:  cfg.IssuerResolver,
+		algs:      allowList(cfg.Algorithms),
+		audiences: make(map[string]struct{}, len(cfg.Audiences)),
+		skipAud:   cfg.InsecureSkipAudienceCheck,
+		strict:    cfg.StrictRFC9068,
+		required:  slices.Clone(cfg.RequiredClaims),
+		valids:    slices.Clone(cfg.Validators),
+		leeway:    orDefault(cfg.Leeway, defaultLeeway),
+		maxLen:    orDefault(cfg.MaxTokenBytes, defaultMaxTokenBytes),
+		now:       cfg.Now,
 	}
 	if v.now == nil {
 		v.now = time.Now
 	}
-	algs := cfg.Algorithms
-	if len(algs) == 0 {
-		algs = DefaultAlgorithms()
-	}
-	v.algs = make(map[string]*jose.Alg, len(algs))
-	for _, name := range algs {
-		v.algs[name], _ = jose.Lookup(name) // checkConfig looked them up
-	}
-	v.audiences = make(map[string]struct{}, len(cfg.Audiences))
 	for _, a := range cfg.Audiences {
 		v.audiences[a] = struct{}{}
 	}
-
-	kc := cfg.KeyCache
-	if cfg.HTTPClient != nil {
-		kc.HTTPClient = cfg.HTTPClient
-	}
-	if cfg.RefreshInterval != 0 {
-		kc.RefreshInterval = cfg.RefreshInterval
-	}
-	if cfg.Logger != nil {
-		kc.Logger = cfg.Logger
-	}
-	sc := kc
-	sc.MaxSets = max(len(static), 1) // configured issuers are never evicted
-	v.static = jwks.New(sc)
-	if v.resolver != nil {
-		dc := kc
-		dc.MaxSets = cfg.MaxIssuers
-		if dc.MaxSets == 0 {
-			dc.MaxSets = DefaultMaxIssuers
-		}
-		v.dynamic = jwks.New(dc)
-	}
-	for _, ic := range static {
-		if ic.JWKSURL == "" {
-			// The metadata first, on its own: what is wrong with it is a
-			// configuration mistake, not an outage. The set reads it from
-			// the cache.
-			m, err := v.static.Discover(ctx, ic.Issuer)
-			if err == nil && m.JWKSURI == "" {
-				err = errNoJWKSURI
-			}
-			if err != nil {
-				v.Close()
-				return nil, ic.startError(err)
-			}
-		}
-		set, err := v.openSet(ctx, v.static, ic.Issuer, ic.JWKSURL)
-		if err != nil {
-			v.Close()
-			return nil, ic.startError(err)
-		}
-		v.issuers[ic.Issuer] = set
-	}
-
-	size := cfg.CacheSize
-	if size == 0 {
-		size = DefaultCacheSize
-	}
-	if size > 0 {
+	if size := orDefault(cfg.CacheSize, defaultCacheSize); size > 0 {
 		v.cache = newTokenCache(size, v.leeway)
 	}
-	return v, nil
+	return v
+}
+
+// allowList returns the algorithms of names (checked by checkConfig), or
+// every supported one when names is empty.
+func allowList(names []string) map[string]*jose.Alg {
+	if len(names) == 0 {
+		names = jose.Names()
+	}
+	algs := make(map[string]*jose.Alg, len(names))
+	for _, name := range names {
+		algs[name], _ = jose.Lookup(name)
+	}
+	return algs
+}
+
+// openCaches makes the key caches: one for the configured issuers, which
+// never evicts them, and, with an IssuerResolver, one of MaxIssuers sets for
+// the issuers it accepts. They do no I/O yet.
+func (v *Verifier) openCaches(cfg *Config, static int) error {
+	kc := jwks.Config{HTTPClient: cfg.HTTPClient, RefreshInterval: cfg.RefreshInterval, MaxStale: cfg.MaxStale, Logger: cfg.Logger}
+	kc.MaxSets = max(static, 1)
+	var err error
+	if v.static, err = jwks.New(kc); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err) // checkConfig refused it first
+	}
+	if v.resolver == nil {
+		return nil
+	}
+	kc.MaxSets = orDefault(cfg.MaxIssuers, defaultMaxIssuers)
+	if v.dynamic, err = jwks.New(kc); err != nil {
+		v.static.Close()
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}
+
+// openIssuers gets the keys of every configured issuer, all at once; the
+// first failure ends the wait of the others and is returned.
+func (v *Verifier) openIssuers(ctx context.Context, static []staticIssuer) error {
+	sets := make([]*jwks.Set, len(static))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, ic := range static {
+		g.Go(func() (err error) {
+			sets[i], err = v.openIssuer(gctx, ic)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	v.issuers = make(map[string]*jwks.Set, len(static))
+	for i, ic := range static {
+		v.issuers[ic.Issuer] = sets[i]
+	}
+	return nil
+}
+
+// openIssuer gets the keys of one configured issuer. Without a JWKS URL it
+// reads the issuer's metadata first, on its own: what is wrong with it is a
+// configuration mistake, not an outage. The set then finds the metadata in
+// the cache.
+func (v *Verifier) openIssuer(ctx context.Context, ic staticIssuer) (*jwks.Set, error) {
+	if ic.JWKSURL == "" {
+		m, err := v.static.Discover(ctx, ic.Issuer)
+		if err == nil && m.JWKSURI == "" {
+			err = errNoJWKSURI
+		}
+		if err != nil {
+			return nil, ic.startError(err)
+		}
+	}
+	set, err := v.openSet(ctx, v.static, ic.Issuer, ic.JWKSURL)
+	if err != nil {
+		return nil, ic.startError(err)
+	}
+	return set, nil
 }
 
 // openSet returns an issuer's key set, fetched once: the set at url, or,
@@ -237,7 +267,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	alg, ok := v.algs[string(h.alg)]
 	if !ok {
-		return nil, nil, nil, &AlgorithmError{Algorithm: string(h.alg), Reason: "not in Config.Algorithms"}
+		return nil, nil, nil, &algorithmError{Algorithm: string(h.alg), Reason: "not in Config.Algorithms"}
 	}
 	if c.Issuer == "" {
 		return nil, nil, nil, &MissingClaimError{Claim: "iss"}
@@ -246,19 +276,34 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	if err != nil {
 		return nil, nil, nil, v.explainIssuer(err)
 	}
-	kid := alias(h.kid)
+	key, err := pickKey(ctx, set, alias(h.kid), alg, c.Issuer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if alg.Verify(key.Public, signingInput, sig) != nil {
+		return nil, nil, nil, ErrSignature
+	}
+	if err := v.checkClaims(c, h, now); err != nil {
+		return nil, nil, nil, err
+	}
+	return c, key, set, nil
+}
+
+// pickKey returns the key of set that verifies alg for kid: the one key
+// with that kid fitting alg, or, without kid, the only key fitting alg.
+func pickKey(ctx context.Context, set *jwks.Set, kid string, alg *jose.Alg, iss string) (*jwks.Key, error) {
 	keys, err := set.Key(ctx, kid)
 	if err != nil {
 		if errors.Is(err, jwks.ErrUnknownKey) {
-			return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+			return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 		}
-		return nil, nil, nil, &KeySourceError{Issuer: c.Issuer, Err: err}
+		return nil, &KeySourceError{Issuer: iss, Err: err}
 	}
 	var key *jwks.Key
 	for _, k := range keys {
 		if k.Fits(alg.Name) {
 			if key != nil { // only without kid: ambiguous
-				return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+				return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 			}
 			key = k
 			if kid != "" {
@@ -268,17 +313,11 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	}
 	if key == nil {
 		if kid != "" {
-			return nil, nil, nil, &AlgorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
+			return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
 		}
-		return nil, nil, nil, &UnknownKeyError{KeyID: kid, Issuer: c.Issuer}
+		return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 	}
-	if alg.Verify(key.Public, signingInput, sig) != nil {
-		return nil, nil, nil, ErrSignature
-	}
-	if err := v.checkClaims(c, h, now); err != nil {
-		return nil, nil, nil, err
-	}
-	return c, key, set, nil
+	return key, nil
 }
 
 // keySet returns the key set of a trusted issuer. Unknown issuers never
@@ -478,11 +517,11 @@ func (v *Verifier) checkType(typ []byte) error {
 	case strings.EqualFold(t, "at+jwt"):
 		return nil
 	case v.strict:
-		return &TypeError{Type: string(typ), strict: true}
+		return &typeError{Type: string(typ), strict: true}
 	case typ == nil, strings.EqualFold(t, "jwt"):
 		return nil
 	}
-	return &TypeError{Type: string(typ)}
+	return &typeError{Type: string(typ)}
 }
 
 // explainIssuer adds the accepted issuers to an *IssuerError in err (from

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // jwsStandInClaims and jwsStandInHeader fill the slots of parseCompact that
@@ -40,7 +40,7 @@ func verifyJWS(set []byte, token string) error {
 	if err != nil {
 		return &MalformedError{Reason: "key set: " + err.Error()}
 	}
-	if len(token) > DefaultMaxTokenBytes {
+	if len(token) > defaultMaxTokenBytes {
 		return &MalformedError{Reason: "token over the length limit"}
 	}
 	first, last := strings.IndexByte(token, '.'), strings.LastIndexByte(token, '.')
@@ -64,7 +64,7 @@ func verifyJWS(set []byte, token string) error {
 	}
 	alg, ok := jose.Lookup(string(h.alg))
 	if !ok {
-		return &AlgorithmError{Algorithm: string(h.alg), Reason: "not supported"}
+		return &algorithmError{Algorithm: string(h.alg), Reason: "not supported"}
 	}
 	// Key selection as in Verifier.verify.
 	kid := string(h.kid)
@@ -75,19 +75,19 @@ func verifyJWS(set []byte, token string) error {
 		}
 	}
 	if len(candidates) == 0 {
-		return &UnknownKeyError{KeyID: kid}
+		return &unknownKeyError{KeyID: kid}
 	}
 	var key *jwks.Key
 	for _, k := range candidates {
 		if k.Fits(alg.Name) {
 			if key != nil && kid == "" {
-				return &UnknownKeyError{KeyID: kid}
+				return &unknownKeyError{KeyID: kid}
 			}
 			key = k
 		}
 	}
 	if key == nil {
-		return &AlgorithmError{Algorithm: alg.Name, Reason: "no key of kid " + quote(kid) + " fits it"}
+		return &algorithmError{Algorithm: alg.Name, Reason: "no key of kid " + quote(kid) + " fits it"}
 	}
 	if alg.Verify(key.Public, []byte(token[:last]), sig) != nil {
 		return ErrSignature

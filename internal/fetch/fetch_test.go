@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -71,12 +72,12 @@ func TestClientRedirects(t *testing.T) {
 	defer otherHost.Close()
 
 	base := &http.Client{Timeout: time.Hour}
-	c := Client(base, time.Second, true)
+	c := Client(base, time.Second, SameHost)
 	if base.CheckRedirect != nil || base.Timeout != time.Hour {
 		t.Error("Client modified the caller's client")
 	}
 	if c.Timeout != time.Second {
-		t.Errorf("Timeout = %v, want capped to 1s", c.Timeout)
+		t.Errorf("Timeout = %v, want 1s", c.Timeout)
 	}
 	if resp, err := c.Get(sameHost.URL + "/moved"); err != nil {
 		t.Errorf("same-host redirect: %v, want followed", err)
@@ -86,7 +87,7 @@ func TestClientRedirects(t *testing.T) {
 	if _, err := c.Get(otherHost.URL); err == nil {
 		t.Error("cross-host redirect followed")
 	}
-	resp, err := Client(nil, time.Second, false).Get(sameHost.URL + "/moved")
+	resp, err := Client(nil, time.Second, NoRedirects).Get(sameHost.URL + "/moved")
 	if err != nil || resp.StatusCode != http.StatusFound {
 		t.Errorf("Get(redirecting URL) without redirects = %v, %v; want the 302 itself", resp, err)
 	} else {
@@ -95,12 +96,12 @@ func TestClientRedirects(t *testing.T) {
 }
 
 func TestReadBody(t *testing.T) {
-	if b, err := ReadBody(strings.NewReader("12345"), 5); err != nil || string(b) != "12345" {
-		t.Errorf("ReadBody(5 bytes, limit 5) = %q, %v", b, err)
+	if b, err := readBody(strings.NewReader("12345"), 5); err != nil || string(b) != "12345" {
+		t.Errorf("readBody(5 bytes, limit 5) = %q, %v", b, err)
 	}
 	var mbe *http.MaxBytesError
-	if _, err := ReadBody(strings.NewReader("123456"), 5); !errors.As(err, &mbe) || mbe.Limit != 5 {
-		t.Errorf("ReadBody(6 bytes, limit 5) = %v, want *http.MaxBytesError", err)
+	if _, err := readBody(strings.NewReader("123456"), 5); !errors.As(err, &mbe) || mbe.Limit != 5 {
+		t.Errorf("readBody(6 bytes, limit 5) = %v, want *http.MaxBytesError", err)
 	}
 }
 
@@ -112,4 +113,126 @@ func TestExcerpt(t *testing.T) {
 	if s := Excerpt("<html>\r\n<b>502</b>\n\x7f</html>\n"); strings.ContainsAny(s, "\r\n\x7f") || strings.HasSuffix(s, " ") {
 		t.Errorf("Excerpt = %q, want one line without control characters or trailing space", s)
 	}
+}
+
+// TestDo runs one request per case through Do against a real server and
+// checks what comes back: the body of a good answer, or a typed refusal
+// that keeps no more of the body than a short excerpt and an error code.
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			w.Header().Set("Content-Type", "application/jwk-set+json")
+			w.Header().Set("ETag", `"v1"`)
+			w.Write([]byte(`{"keys":[]}`))
+		case "/etag":
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{}`))
+		case "/post":
+			if r.Method != http.MethodPost || r.Header.Get("Authorization") != "Basic x" {
+				http.Error(w, "bad", http.StatusBadRequest)
+				return
+			}
+			r.ParseForm()
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"token":"` + r.PostForm.Get("token") + `"}`))
+		case "/oauth-error":
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"invalid_client","error_description":"secret-ish detail"}`))
+		case "/html":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html>login</html>"))
+		case "/big":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"pad":"` + strings.Repeat("x", 100) + `"}`))
+		case "/moved":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		case "/304": // not asked for
+			w.WriteHeader(http.StatusNotModified)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Authorization": {"Basic x"}}
+	for _, tc := range []struct {
+		name       string
+		req        Request
+		policy     Redirects
+		wantStatus int
+		wantBody   string
+		wantCode   string // of a *StatusError
+		wantErr    any    // a pointer to the error type expected, nil for none
+	}{
+		{name: "ok", req: Request{URL: "/ok"}, wantStatus: 200, wantBody: `{"keys":[]}`},
+		{name: "post form", req: Request{Method: http.MethodPost, URL: "/post", Header: form, Body: "token=abc"}, wantStatus: 200, wantBody: `{"token":"abc"}`},
+		{name: "not modified", req: Request{URL: "/etag", Header: http.Header{"If-None-Match": {`"v1"`}}}, wantStatus: 304},
+		{name: "304 not asked for", req: Request{URL: "/304"}, wantStatus: 304, wantErr: new(*StatusError)},
+		{name: "not found", req: Request{URL: "/nothing"}, wantStatus: 404, wantErr: new(*StatusError)},
+		{name: "oauth error code", req: Request{URL: "/oauth-error"}, wantStatus: 401, wantCode: "invalid_client", wantErr: new(*StatusError)},
+		{name: "html", req: Request{URL: "/html"}, wantStatus: 200, wantErr: new(*contentTypeError)},
+		{name: "too big", req: Request{URL: "/big", MaxBytes: 50}, wantStatus: 200, wantErr: new(*http.MaxBytesError)},
+		{name: "same-host redirect followed", req: Request{URL: "/moved"}, policy: SameHost, wantStatus: 200, wantBody: `{"keys":[]}`},
+		{name: "redirect not followed", req: Request{URL: "/moved"}, policy: NoRedirects, wantStatus: 302, wantErr: new(*StatusError)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.req.MaxBytes == 0 {
+				tc.req.MaxBytes = 1 << 10
+			}
+			if tc.policy == 0 {
+				tc.policy = SameHost
+			}
+			tc.req.URL = srv.URL + tc.req.URL
+			resp, err := Do(t.Context(), Client(nil, time.Second, tc.policy), &tc.req)
+			if resp == nil || resp.Status != tc.wantStatus {
+				t.Fatalf("Do(%s) = %+v, %v; want status %d", tc.name, resp, err, tc.wantStatus)
+			}
+			if tc.wantErr == nil {
+				if err != nil || string(resp.Body) != tc.wantBody {
+					t.Errorf("Do(%s) = body %q, %v; want %q, nil", tc.name, resp.Body, err, tc.wantBody)
+				}
+				return
+			}
+			if !errors.As(err, tc.wantErr) || resp.Body != nil {
+				t.Fatalf("Do(%s) = body %q, %v; want no body and an error of type %T", tc.name, resp.Body, err, tc.wantErr)
+			}
+			var se *StatusError
+			if errors.As(err, &se) {
+				if se.Status != tc.wantStatus || se.Code != tc.wantCode {
+					t.Errorf("Do(%s) = %+v, want status %d and code %q", tc.name, se, tc.wantStatus, tc.wantCode)
+				}
+				if strings.Contains(err.Error(), srv.URL) {
+					t.Errorf("Do(%s) error %q names the URL, which the wrapping error does", tc.name, err)
+				}
+			}
+		})
+	}
+}
+
+// TestDoDeadline: a request carries a deadline of its own, the client's
+// Timeout, even when the caller's context has none.
+func TestDoDeadline(t *testing.T) {
+	c := Client(&http.Client{Transport: deadlineTransport{}}, 20*time.Millisecond, SameHost)
+	_, err := Do(context.Background(), c, &Request{URL: "http://127.0.0.1/jwks", MaxBytes: 1})
+	if !errors.Is(err, errSawDeadline) {
+		t.Errorf("Do(context without deadline) = %v, want the request to carry a deadline of its own", err)
+	}
+}
+
+var errSawDeadline = errors.New("request carries a deadline")
+
+// deadlineTransport reports whether a request's context has a deadline,
+// without waiting for it.
+type deadlineTransport struct{}
+
+func (deadlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if d, ok := r.Context().Deadline(); ok && time.Until(d) <= 20*time.Millisecond {
+		return nil, errSawDeadline
+	}
+	return nil, errors.New("no deadline of its own")
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 

@@ -15,11 +15,35 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 
 const setURL = "http://127.0.0.1/jwks"
+
+// The package's documented defaults and fixed limits.
+const (
+	defaultRefresh = 10 * time.Minute // Config.RefreshInterval
+	minRefresh     = time.Minute      // shortest Cache-Control max-age obeyed
+	missBudget     = 3                // unknown-kid refreshes that miss, per window
+	missWindow     = 30 * time.Second
+)
+
+// newCache returns jwks.New(cfg), failing t on error.
+func newCache(t testing.TB, cfg jwks.Config) *jwks.Cache {
+	t.Helper()
+	c, err := jwks.New(cfg)
+	if err != nil {
+		t.Fatalf("jwks.New = %v", err)
+	}
+	return c
+}
+
+// withTimeout sets c's Timeout, which bounds each request of the cache.
+func withTimeout(c *http.Client, d time.Duration) *http.Client {
+	c.Timeout = d
+	return c
+}
 
 // fakeAS serves an issuer's JWK Set through an in-memory transport, so tests
 // can run inside a synctest bubble on a fake clock. mode switches it into a
@@ -163,7 +187,7 @@ func (f *fakeAS) client() *http.Client {
 func TestSetFetchesOnceAndServesKeys(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t, "RS256", "ES256", "EdDSA")
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -184,7 +208,7 @@ func TestSetFetchesOnceAndServesKeys(t *testing.T) {
 func TestRotationPickedUpOnFirstSight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -209,7 +233,7 @@ func TestRotationPickedUpOnFirstSight(t *testing.T) {
 		if !set.Contains(oldKeys[0]) {
 			t.Fatal("old key dropped before any refresh")
 		}
-		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		time.Sleep(defaultRefresh + time.Second)
 		if set.Contains(oldKeys[0]) {
 			t.Error("Contains(removed key) = true after background refresh, want false")
 		}
@@ -222,7 +246,7 @@ func TestRotationPickedUpOnFirstSight(t *testing.T) {
 func TestUnknownKidFloodIsBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -243,8 +267,8 @@ func TestUnknownKidFloodIsBounded(t *testing.T) {
 		if unknown.Load() != 1000 {
 			t.Errorf("unknown = %d, want all 1000 rejected as ErrUnknownKey", unknown.Load())
 		}
-		if n := as.requests.Load() - 1; n > jwks.DefaultMissBudget+1 {
-			t.Errorf("JWKS requests for 1000 random kids = %d, want at most %d", n, jwks.DefaultMissBudget+1)
+		if n := as.requests.Load() - 1; n > missBudget+1 {
+			t.Errorf("JWKS requests for 1000 random kids = %d, want at most %d", n, missBudget+1)
 		}
 		if d := time.Since(start); d != 0 {
 			t.Errorf("callers waited %v of (fake) time, want none", d)
@@ -253,7 +277,7 @@ func TestUnknownKidFloodIsBounded(t *testing.T) {
 		if _, err := set.Key(t.Context(), as.iss.KeyID("ES256")); err != nil {
 			t.Errorf("Key(known) during flood = %v", err)
 		}
-		time.Sleep(jwks.DefaultMissWindow)
+		time.Sleep(missWindow)
 		kid, _ := as.iss.Rotate("ES256")
 		if _, err := set.Key(t.Context(), kid); err != nil {
 			t.Errorf("Key(new kid after window) = %v, want found", err)
@@ -266,7 +290,7 @@ func TestFaultsKeepKnownKeys(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)
-				c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: 2 * time.Second})
+				c := newCache(t, jwks.Config{HTTPClient: withTimeout(as.client(), 2*time.Second)})
 				defer c.Close()
 				set, err := c.Set(t.Context(), setURL)
 				if err != nil {
@@ -285,7 +309,7 @@ func TestFaultsKeepKnownKeys(t *testing.T) {
 					t.Errorf("Key waited %v, longer than the 2s timeout", d)
 				}
 				// Stale-if-error: the background refresh fails too, known keys stay.
-				time.Sleep(jwks.DefaultRefreshInterval + time.Minute)
+				time.Sleep(defaultRefresh + time.Minute)
 				if _, err := set.Key(t.Context(), known); err != nil {
 					t.Errorf("Key(known) after failed refreshes = %v, want stale key served", err)
 				}
@@ -303,7 +327,7 @@ func TestFaultsKeepKnownKeys(t *testing.T) {
 func TestMaxStale(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), MaxStale: time.Hour})
+		c := newCache(t, jwks.Config{HTTPClient: as.client(), MaxStale: time.Hour})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -331,16 +355,16 @@ func TestCacheControlMaxAge(t *testing.T) {
 		want   time.Duration // interval until the next background fetch
 	}{
 		{"max-age=120", 2 * time.Minute},
-		{"max-age=5", jwks.DefaultMinRefreshInterval},
-		{"max-age=999999999", jwks.DefaultRefreshInterval},
-		{"max-age=-10", jwks.DefaultRefreshInterval},
-		{"no-store", jwks.DefaultRefreshInterval},
+		{"max-age=5", minRefresh},
+		{"max-age=999999999", defaultRefresh},
+		{"max-age=-10", defaultRefresh},
+		{"no-store", defaultRefresh},
 	} {
 		t.Run(tc.header, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)
 				as.header = http.Header{"Cache-Control": {tc.header}}
-				c := jwks.New(jwks.Config{HTTPClient: as.client()})
+				c := newCache(t, jwks.Config{HTTPClient: as.client()})
 				defer c.Close()
 				if _, err := c.Set(t.Context(), setURL); err != nil {
 					t.Fatal(err)
@@ -363,35 +387,36 @@ func TestCacheControlMaxAge(t *testing.T) {
 func TestConditionalRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		var sawINM atomic.Bool
+		var requests, notModified atomic.Int64
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
 			if r.Header.Get("If-None-Match") == `"v1"` {
-				sawINM.Store(true)
+				notModified.Add(1)
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
 			w.Header().Set("ETag", `"v1"`)
 			as.ServeHTTP(w, r)
 		})
-		var notChanged atomic.Int64
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}},
-			Hooks: jwks.Hooks{Fetched: func(fi jwks.FetchInfo) {
-				if fi.NotChanged {
-					notChanged.Add(1)
-				}
-			}}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		keys, _ := set.Key(t.Context(), as.iss.KeyID("ES256"))
-		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
-		if !sawINM.Load() || notChanged.Load() != 1 {
-			t.Fatalf("If-None-Match sent = %v, 304s = %d; want true, 1", sawINM.Load(), notChanged.Load())
+		time.Sleep(defaultRefresh + time.Second)
+		if notModified.Load() != 1 {
+			t.Fatalf("304 answers to If-None-Match = %d, want 1", notModified.Load())
 		}
 		if !set.Contains(keys[0]) {
 			t.Error("key lost after 304 Not Modified")
+		}
+		// A 304 is a success: the next refresh is a whole interval away. A
+		// failure would be retried within seconds.
+		time.Sleep(time.Minute)
+		if n := requests.Load(); n != 2 {
+			t.Errorf("requests a minute after the 304 = %d, want 2 (no retry)", n)
 		}
 	})
 }
@@ -400,7 +425,7 @@ func TestCloseStopsEverything(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
 		as.setMode("hang")
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: time.Hour})
+		c := newCache(t, jwks.Config{HTTPClient: withTimeout(as.client(), time.Hour)})
 		errc := make(chan error, 1)
 		go func() {
 			_, err := c.Set(context.Background(), setURL)
@@ -427,7 +452,7 @@ func TestCallerContextLeavesWithoutCancellingSharedFetch(t *testing.T) {
 			<-release
 			as.ServeHTTP(w, r)
 		})
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Timeout: time.Minute})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}, Timeout: time.Minute}})
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
@@ -446,7 +471,7 @@ func TestCallerContextLeavesWithoutCancellingSharedFetch(t *testing.T) {
 func TestMaxSetsEvicts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), MaxSets: 2})
+		c := newCache(t, jwks.Config{HTTPClient: as.client(), MaxSets: 2})
 		defer c.Close()
 		for i := range 3 {
 			if _, err := c.Set(t.Context(), fmt.Sprintf("http://127.0.0.1/jwks/%d", i)); err != nil {
@@ -457,7 +482,7 @@ func TestMaxSetsEvicts(t *testing.T) {
 			t.Error("least recently used set still cached with MaxSets 2")
 		}
 		synctest.Wait() // the evicted set's refresh loop has ended
-		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		time.Sleep(defaultRefresh + time.Second)
 		if n := as.requests.Load(); n != 5 {
 			t.Errorf("requests = %d, want 5 (3 initial + 2 refreshes of kept sets)", n)
 		}
@@ -465,7 +490,7 @@ func TestMaxSetsEvicts(t *testing.T) {
 }
 
 func TestURLPolicy(t *testing.T) {
-	c := jwks.New(jwks.Config{})
+	c := newCache(t, jwks.Config{})
 	defer c.Close()
 	for _, u := range []string{"http://example.com/jwks", "ftp://127.0.0.1/jwks", "/jwks", "http://user:pw@127.0.0.1/jwks"} {
 		if _, err := c.Set(t.Context(), u); !errors.Is(err, jwks.ErrFetch) {
@@ -480,7 +505,7 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 	defer other.Close()
 	srv := httptest.NewServer(http.RedirectHandler(strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/jwks", http.StatusFound))
 	defer srv.Close()
-	c := jwks.New(jwks.Config{})
+	c := newCache(t, jwks.Config{})
 	defer c.Close()
 	if _, err := c.Set(t.Context(), srv.URL+"/jwks"); !errors.Is(err, jwks.ErrFetch) {
 		t.Errorf("Set(redirecting URL) = %v, want ErrFetch", err)
@@ -506,7 +531,7 @@ func TestKeyPublishedDuringInFlightFetch(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(body)
 		})
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -536,7 +561,7 @@ func TestKeyPublishedDuringInFlightFetch(t *testing.T) {
 func TestUnknownKidWhileUnreachableIsFetchError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newFakeAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -567,9 +592,7 @@ func TestLoopWaitsForInFlightFetch(t *testing.T) {
 			}
 			as.ServeHTTP(w, r)
 		})
-		var fetches atomic.Int64
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, RefreshInterval: time.Minute, Timeout: time.Hour,
-			Hooks: jwks.Hooks{Fetched: func(jwks.FetchInfo) { fetches.Add(1) }}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}, Timeout: time.Hour}, RefreshInterval: time.Minute})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
@@ -584,8 +607,25 @@ func TestLoopWaitsForInFlightFetch(t *testing.T) {
 		slow.Store(false)
 		close(gate)
 		synctest.Wait()
-		if n := fetches.Load(); n < 2 || n > 3 {
+		if n := as.requests.Load(); n < 2 || n > 3 {
 			t.Errorf("fetches = %d, want the initial one, the on-demand one and at most one background refresh", n)
 		}
 	})
+}
+
+// TestNewRefusesNegativeValues: a negative setting is an error, never
+// silently the default.
+func TestNewRefusesNegativeValues(t *testing.T) {
+	for name, cfg := range map[string]jwks.Config{
+		"RefreshInterval": {RefreshInterval: -time.Minute},
+		"MaxStale":        {MaxStale: -time.Hour},
+		"MaxSets":         {MaxSets: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if c, err := jwks.New(cfg); err == nil {
+				c.Close()
+				t.Errorf("New(negative %s) = nil error, want an error", name)
+			}
+		})
+	}
 }

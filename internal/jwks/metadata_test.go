@@ -1,8 +1,10 @@
 package jwks_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -10,7 +12,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/discovery"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // metadataServer serves metadata documents by path; anything else is 404.
@@ -32,37 +35,6 @@ func metadataServer(t *testing.T, docs map[string]func(base string) any) (*httpt
 	return srv, &hits
 }
 
-func TestDiscoverOpenIDConfiguration(t *testing.T) {
-	srv, _ := metadataServer(t, map[string]func(string) any{
-		"/tenant/.well-known/openid-configuration": func(base string) any {
-			return map[string]any{"issuer": base + "/tenant", "jwks_uri": base + "/keys", "introspection_endpoint": base + "/introspect"}
-		},
-	})
-	c := jwks.New(jwks.Config{})
-	defer c.Close()
-	m, err := c.Discover(t.Context(), srv.URL+"/tenant")
-	if err != nil {
-		t.Fatalf("Discover = %v", err)
-	}
-	if m.JWKSURI != srv.URL+"/keys" || m.IntrospectionEndpoint != srv.URL+"/introspect" {
-		t.Errorf("Discover = %+v, want jwks_uri and introspection_endpoint of the document", m)
-	}
-}
-
-func TestDiscoverFallsBackToRFC8414(t *testing.T) {
-	srv, _ := metadataServer(t, map[string]func(string) any{
-		"/.well-known/oauth-authorization-server/tenant": func(base string) any {
-			return map[string]any{"issuer": base + "/tenant", "jwks_uri": base + "/keys"}
-		},
-	})
-	c := jwks.New(jwks.Config{})
-	defer c.Close()
-	m, err := c.Discover(t.Context(), srv.URL+"/tenant")
-	if err != nil || m.JWKSURI != srv.URL+"/keys" {
-		t.Fatalf("Discover = %+v, %v; want the RFC 8414 document", m, err)
-	}
-}
-
 func TestDiscoverRejects(t *testing.T) {
 	for name, doc := range map[string]func(string) any{
 		"issuer mismatch": func(base string) any {
@@ -74,7 +46,7 @@ func TestDiscoverRejects(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, _ := metadataServer(t, map[string]func(string) any{"/.well-known/openid-configuration": doc})
-			c := jwks.New(jwks.Config{})
+			c := newCache(t, jwks.Config{})
 			defer c.Close()
 			if _, err := c.Discover(t.Context(), srv.URL); !errors.Is(err, jwks.ErrFetch) {
 				t.Errorf("Discover = %v, want ErrFetch", err)
@@ -85,9 +57,9 @@ func TestDiscoverRejects(t *testing.T) {
 		srv, _ := metadataServer(t, map[string]func(string) any{"/.well-known/openid-configuration": func(string) any {
 			return map[string]any{"issuer": "https://evil.example", "jwks_uri": "https://evil.example/keys"}
 		}})
-		c := jwks.New(jwks.Config{})
+		c := newCache(t, jwks.Config{})
 		defer c.Close()
-		var mm *jwks.IssuerMismatchError
+		var mm *discovery.IssuerMismatchError
 		if _, err := c.Discover(t.Context(), srv.URL); !errors.As(err, &mm) || mm.Got != "https://evil.example" {
 			t.Errorf("Discover = %v, want *IssuerMismatchError naming the served issuer", err)
 		}
@@ -101,7 +73,7 @@ func TestDiscoverFailureBacksOff(t *testing.T) {
 			hits.Add(1)
 			http.Error(w, "down", http.StatusServiceUnavailable)
 		})
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
 		defer c.Close()
 		for range 100 {
 			if _, err := c.Discover(t.Context(), "http://127.0.0.1"); !errors.Is(err, jwks.ErrFetch) {
@@ -125,7 +97,7 @@ func TestDiscoverFaults(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newFakeAS(t)
 				as.setMode(mode)
-				c := jwks.New(jwks.Config{HTTPClient: as.client(), Timeout: 2 * time.Second})
+				c := newCache(t, jwks.Config{HTTPClient: withTimeout(as.client(), 2*time.Second)})
 				defer c.Close()
 				start := time.Now()
 				if _, err := c.Discover(t.Context(), "http://127.0.0.1"); !errors.Is(err, jwks.ErrFetch) {
@@ -138,4 +110,53 @@ func TestDiscoverFaults(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestDiscoverSharesOneRead: concurrent callers for one issuer share one
+// metadata read; a caller whose context ends leaves alone, and the read goes
+// on for the others.
+func TestDiscoverSharesOneRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var hits atomic.Int64
+		release := make(chan struct{})
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			<-release
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"issuer":"http://127.0.0.1","jwks_uri":"http://127.0.0.1/jwks"}`))
+		})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}})
+		defer c.Close()
+		ctx, cancel := context.WithCancel(t.Context())
+		left := make(chan error, 1)
+		go func() {
+			_, err := c.Discover(ctx, "http://127.0.0.1")
+			left <- err
+		}()
+		const n = 50
+		got := make(chan error, n)
+		for range n {
+			go func() {
+				m, err := c.Discover(t.Context(), "http://127.0.0.1")
+				if err == nil && m.JWKSURI != "http://127.0.0.1/jwks" {
+					err = fmt.Errorf("jwks_uri %q", m.JWKSURI)
+				}
+				got <- err
+			}()
+		}
+		synctest.Wait() // every caller waits on the read
+		cancel()
+		if err := <-left; !errors.Is(err, context.Canceled) {
+			t.Errorf("Discover(cancelled caller) = %v, want context.Canceled", err)
+		}
+		close(release)
+		for range n {
+			if err := <-got; err != nil {
+				t.Errorf("Discover = %v, want the shared read's metadata", err)
+			}
+		}
+		if n := hits.Load(); n != 1 {
+			t.Errorf("metadata requests = %d, want 1 for all callers", n)
+		}
+	})
 }

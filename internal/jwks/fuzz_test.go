@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 
@@ -74,7 +74,7 @@ func checkFuzzedKey(t *testing.T, data []byte, key *jwks.Key) {
 	t.Helper()
 	switch p := key.Public.(type) {
 	case *rsa.PublicKey:
-		if p.N == nil || p.N.BitLen() < jwks.MinRSABits || p.N.Bit(0) == 0 || p.E < 3 || p.E%2 == 0 || int64(p.E) > 1<<31-1 {
+		if p.N == nil || p.N.BitLen() < 2048 || p.N.Bit(0) == 0 || p.E < 3 || p.E%2 == 0 || int64(p.E) > 1<<31-1 {
 			t.Fatalf("ParseSet(%q) kept RSA key N=%d bits E=%d", data, p.N.BitLen(), p.E)
 		}
 	case *ecdsa.PublicKey:

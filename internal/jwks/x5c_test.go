@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 )
 

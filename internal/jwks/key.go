@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -38,8 +39,8 @@ func (k *Key) Fits(alg string) bool {
 	return ok && (k.Algorithm == "" || k.Algorithm == alg) && a.Fits(k.Public)
 }
 
-// MinRSABits is the smallest RSA modulus accepted in a key set.
-const MinRSABits = 2048
+// minRSABits is the smallest RSA modulus accepted in a key set.
+const minRSABits = 2048
 
 // jwkMembers are the members read before handing a key to jwx.
 type jwkMembers struct {
@@ -65,7 +66,7 @@ type jwkMembers struct {
 // usable when: it is an object of at most 64 members, none named twice (in
 // any letter case); its use is absent or "sig"; its key_ops, if present,
 // include "verify"; it has no private or symmetric members; its kty is RSA
-// (modulus of at least [MinRSABits], odd public exponent from 3 to 2^31-1), EC (P-256,
+// (modulus of at least 2048 bits, odd public exponent from 3 to 2^31-1), EC (P-256,
 // P-384 or P-521, point on the curve) or OKP Ed25519; and its alg, if present,
 // is a supported signature algorithm that fits the key. The certificate
 // members x5c, x5t, x5t#S256 and x5u are ignored, never parsed: a
@@ -113,6 +114,8 @@ const maxJWKMembers = 64
 // issuer's key set publishes them, not through a certificate.
 var x509Members = [...]string{"x5c", "x5t", "x5t#S256", "x5u"}
 
+// parseKey turns one JWK object into a usable verification key, or says why
+// it is not one.
 func parseKey(raw []byte) (*Key, error) {
 	var m jwkMembers
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -122,79 +125,113 @@ func parseKey(raw []byte) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	pub, err := exportPublic(raw, m.Kty)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPublic(pub, m.Kty); err != nil {
+		return nil, err
+	}
+	if err := checkAlg(m.Alg, m.Kty, pub); err != nil {
+		return nil, err
+	}
+	return &Key{ID: m.Kid, Algorithm: m.Alg, Public: pub}, nil
+}
+
+// check refuses, from its members alone, a JWK that is no public
+// verification key of a supported type.
+func (m *jwkMembers) check() error {
 	if m.D != nil || m.P != nil || m.Q != nil || m.DP != nil || m.DQ != nil || m.QI != nil || m.Oth != nil || m.K != nil {
-		return nil, errors.New("carries private or symmetric key material")
+		return errors.New("carries private or symmetric key material")
 	}
 	if m.Use != "" && m.Use != "sig" {
-		return nil, fmt.Errorf("use %q is not sig", fetch.Excerpt(m.Use))
+		return fmt.Errorf("use %q is not sig", fetch.Excerpt(m.Use))
 	}
-	if m.KeyOps != nil {
-		verify := false
-		for _, op := range m.KeyOps {
-			verify = verify || op == "verify"
-		}
-		if !verify {
-			return nil, errors.New(`key_ops does not allow "verify"`)
-		}
+	if m.KeyOps != nil && !slices.Contains(m.KeyOps, "verify") {
+		return errors.New(`key_ops does not allow "verify"`)
 	}
 	switch m.Kty {
 	case "RSA", "EC":
 	case "OKP":
 		if m.Crv != "Ed25519" {
-			return nil, fmt.Errorf("OKP curve %q is not Ed25519", fetch.Excerpt(m.Crv))
+			return fmt.Errorf("OKP curve %q is not Ed25519", fetch.Excerpt(m.Crv))
 		}
 	default:
-		return nil, fmt.Errorf("kty %q is not a supported public key type", fetch.Excerpt(m.Kty))
+		return fmt.Errorf("kty %q is not a supported public key type", fetch.Excerpt(m.Kty))
 	}
+	return nil
+}
+
+// exportPublic has jwx parse the JWK raw (without certificate members) and
+// export its public key.
+func exportPublic(raw []byte, kty string) (crypto.PublicKey, error) {
 	parsed, err := jwk.ParseKey(raw)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s key: %w", m.Kty, err)
+		return nil, fmt.Errorf("invalid %s key: %w", kty, err)
 	}
 	var pub any
 	if err := jwk.Export(parsed, &pub); err != nil {
-		return nil, fmt.Errorf("invalid %s key: %w", m.Kty, err)
+		return nil, fmt.Errorf("invalid %s key: %w", kty, err)
 	}
+	return pub, nil
+}
+
+// checkPublic refuses a public key that is weak or malformed.
+func checkPublic(pub crypto.PublicKey, kty string) error {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
-		if p.N.BitLen() < MinRSABits {
-			return nil, fmt.Errorf("RSA modulus of %d bits is under %d", p.N.BitLen(), MinRSABits)
-		}
-		if p.E < 3 || p.E%2 == 0 || int64(p.E) > 1<<31-1 {
-			return nil, fmt.Errorf("RSA public exponent %d is not an odd number from 3 to 2^31-1", p.E)
-		}
-		if p.N.Bit(0) == 0 {
-			return nil, errors.New("RSA modulus is even")
-		}
-		if rocaFingerprint(p.N) {
-			return nil, errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed")
-		}
+		return checkRSA(p)
 	case *ecdsa.PublicKey:
 		if _, err := p.Bytes(); err != nil {
-			return nil, fmt.Errorf("EC point: %w", err)
+			return fmt.Errorf("EC point: %w", err)
 		}
 		switch p.Curve.Params().Name {
 		case "P-256", "P-384", "P-521":
-		default:
-			return nil, fmt.Errorf("EC curve %q is not supported", p.Curve.Params().Name)
+			return nil
 		}
+		return fmt.Errorf("EC curve %q is not supported", p.Curve.Params().Name)
 	case ed25519.PublicKey:
 		if len(p) != ed25519.PublicKeySize {
-			return nil, errors.New("Ed25519 key has the wrong size")
+			return errors.New("Ed25519 key has the wrong size")
 		}
-	default:
-		return nil, fmt.Errorf("kty %q did not yield a public key", m.Kty)
+		return nil
 	}
-	k := &Key{ID: m.Kid, Algorithm: m.Alg, Public: pub}
-	if m.Alg != "" {
-		a, ok := jose.Lookup(m.Alg)
-		if !ok {
-			return nil, fmt.Errorf("alg %q is not a supported signature algorithm", fetch.Excerpt(m.Alg))
-		}
-		if !a.Fits(pub) {
-			return nil, fmt.Errorf("alg %q does not fit a %s key", m.Alg, m.Kty)
-		}
+	return fmt.Errorf("kty %q did not yield a public key", kty)
+}
+
+// checkRSA refuses an RSA key that is short, has an unusual exponent, an
+// even modulus, or the ROCA fingerprint.
+func checkRSA(p *rsa.PublicKey) error {
+	switch {
+	case p.N.BitLen() < minRSABits:
+		return fmt.Errorf("RSA modulus of %d bits is under %d", p.N.BitLen(), minRSABits)
+	case p.E < 3 || p.E%2 == 0 || int64(p.E) > 1<<31-1:
+		return fmt.Errorf("RSA public exponent %d is not an odd number from 3 to 2^31-1", p.E)
+	case p.N.Bit(0) == 0:
+		return errors.New("RSA modulus is even")
+	case rocaFingerprint(p.N):
+		return errors.New("RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed")
 	}
-	return k, nil
+	return nil
+}
+
+// checkAlg refuses an alg member that names no supported signature
+// algorithm, or one that the key does not fit.
+func checkAlg(alg, kty string, pub crypto.PublicKey) error {
+	if alg == "" {
+		return nil
+	}
+	a, ok := jose.Lookup(alg)
+	if !ok {
+		return fmt.Errorf("alg %q is not a supported signature algorithm", fetch.Excerpt(alg))
+	}
+	if !a.Fits(pub) {
+		return fmt.Errorf("alg %q does not fit a %s key", alg, kty)
+	}
+	return nil
 }
 
 // withoutX509Members returns the JWK object raw without its x5c, x5t,

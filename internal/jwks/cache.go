@@ -10,20 +10,25 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
 )
 
-// Defaults of [Config]; each applies when its field is zero.
+// Fixed behaviour, documented in the package comment.
 const (
-	DefaultTimeout            = 5 * time.Second
-	DefaultMaxBodyBytes       = 1 << 20
-	DefaultRefreshInterval    = 10 * time.Minute
-	DefaultMinRefreshInterval = time.Minute
-	DefaultMaxStale           = 24 * time.Hour
-	DefaultMissBudget         = 3
-	DefaultMissWindow         = 30 * time.Second
-	DefaultMaxSets            = 100
+	defaultTimeout     = 5 * time.Second  // per request, when the client has none
+	maxBodyBytes       = 1 << 20          // of a key set
+	minRefreshInterval = time.Minute      // the shortest Cache-Control max-age obeyed
+	missBudget         = 3                // unknown-kid refreshes that miss, per missWindow
+	missWindow         = 30 * time.Second // and how long a missed kid stays "unknown"
+)
+
+// Defaults of the zero fields of [Config].
+const (
+	defaultRefreshInterval = 10 * time.Minute
+	defaultMaxStale        = 24 * time.Hour
+	defaultMaxSets         = 100
 )
 
 // Errors of this package. Failures to fetch match [ErrFetch]; lookups of
@@ -37,21 +42,21 @@ var (
 	// ErrUnknownKey reports a kid that the set does not hold, even after a
 	// refresh (or when the refresh budget for unknown kids is spent).
 	ErrUnknownKey = errors.New("jwks: unknown key id")
-	// ErrStale reports a set whose last successful fetch is older than
+	// errStale reports a set whose last successful fetch is older than
 	// [Config.MaxStale]: its keys are no longer served. It matches ErrFetch.
-	ErrStale = fmt.Errorf("%w: keys are older than Config.MaxStale and no refresh succeeded", ErrFetch)
+	errStale = fmt.Errorf("%w: keys are older than Config.MaxStale and no refresh succeeded", ErrFetch)
 	// ErrClosed reports use of a [Cache] after Close. It matches ErrFetch.
 	ErrClosed = fmt.Errorf("%w: cache closed", ErrFetch)
 )
 
-// FetchError describes a failed fetch of a key set or of issuer metadata.
-// It matches [ErrFetch] and the underlying cause.
-type FetchError struct {
+// fetchError describes a failed fetch of a key set. It matches [ErrFetch]
+// and the underlying cause.
+type fetchError struct {
 	URL string
 	Err error
 }
 
-func (e *FetchError) Error() string {
+func (e *fetchError) Error() string {
 	var ue *fetch.URLError
 	if errors.As(e.Err, &ue) && ue.URL == e.URL {
 		return "jwks: " + e.Err.Error() // the URL may not be fetched; the cause names it
@@ -59,42 +64,27 @@ func (e *FetchError) Error() string {
 	return "jwks: fetch " + e.URL + ": " + e.Err.Error()
 }
 
-func (e *FetchError) Unwrap() []error { return []error{ErrFetch, e.Err} }
+func (e *fetchError) Unwrap() []error { return []error{ErrFetch, e.Err} }
 
 // Config configures a [Cache]. The zero value is ready to use: every zero
-// field means the documented default.
+// field means the documented default. [New] refuses negative values.
 type Config struct {
-	// HTTPClient makes the requests. If nil, a client with Timeout is used.
-	// A caller's client is copied, never modified: its transport, proxy and
-	// TLS settings are kept, its timeout is capped to Timeout, and redirects
-	// are followed only to the same scheme and host.
+	// HTTPClient makes the requests. If nil, a client with a 5s timeout is
+	// used. A caller's client is copied, never modified: its transport,
+	// proxy and TLS settings are kept, its own Timeout (5s if zero) bounds
+	// each request, body included, and redirects are followed only to the
+	// same scheme and host.
 	HTTPClient *http.Client
-	// Timeout bounds each request, body included. If zero, 5s is used.
-	Timeout time.Duration
-	// MaxBodyBytes caps the size of a key set or metadata document. If
-	// zero, 1 MiB is used.
-	MaxBodyBytes int64
 	// RefreshInterval is how often a set is refreshed in the background
 	// at most apart. A shorter Cache-Control max-age brings the refresh
-	// forward, down to MinRefreshInterval. If zero, 10 minutes is used.
+	// forward, down to 1 minute (or RefreshInterval, if shorter). If zero,
+	// 10 minutes is used.
 	RefreshInterval time.Duration
-	// MinRefreshInterval is the shortest interval a Cache-Control max-age
-	// can ask for. If zero, 1 minute is used.
-	MinRefreshInterval time.Duration
 	// MaxStale bounds how long the keys of the last good fetch (and the
 	// issuer metadata read last) are served while refreshes fail
 	// (stale-if-error). A well-formed answer without usable keys is not a
 	// failure: it replaces the keys at once. If zero, 24 hours is used.
 	MaxStale time.Duration
-	// MissBudget is how many refreshes for an unknown kid may come back
-	// without it per MissWindow; past that, unknown kids fail fast without
-	// a request. Refreshes that find their kid (real rotations) cost
-	// nothing. If zero, 3 is used.
-	MissBudget int
-	// MissWindow is the window of MissBudget, and how long a kid that a
-	// refresh did not find is answered "unknown" without asking again. If
-	// zero, 30s is used.
-	MissWindow time.Duration
 	// MaxSets bounds how many key sets (and issuer metadata documents) are
 	// kept; the least recently used is dropped first. If zero, 100 is used.
 	MaxSets int
@@ -102,81 +92,67 @@ type Config struct {
 	// key and metadata that is refused (Error), dropped keys and moved key
 	// sets (Info). If nil, nothing is logged.
 	Logger *slog.Logger
-	// Hooks observe fetches. Any field may be nil.
-	Hooks Hooks
 }
 
-// Hooks are optional callbacks; any may be nil, and any may be called
-// concurrently from several goroutines.
-type Hooks struct {
-	// Fetched is called after every key-set fetch, successful or not.
-	Fetched func(FetchInfo)
-}
-
-// FetchInfo describes one key-set fetch, for [Hooks.Fetched].
-type FetchInfo struct {
-	URL        string // the key set's URL; the issuer's when its metadata could not be read
-	Reason     string // "initial", "background" or "unknown-kid"
-	Status     int    // HTTP status, 0 if no response
-	Keys       int    // usable keys in the new set (unchanged on 304 or error)
-	Dropped    int    // keys dropped as unusable
-	NotChanged bool   // the server answered 304 Not Modified
-	Err        error
-	Duration   time.Duration
+// settings is a Config with its defaults applied.
+type settings struct {
+	refresh    time.Duration // RefreshInterval
+	minRefresh time.Duration // min(minRefreshInterval, refresh)
+	maxStale   time.Duration
+	logger     *slog.Logger
 }
 
 // Cache fetches, caches and refreshes JWK Sets and issuer metadata. It is
 // safe for concurrent use. Every background goroutine it starts belongs to it
 // and ends in [Cache.Close].
 type Cache struct {
-	cfg    Config
+	cfg    settings
 	client *http.Client
 
 	life   context.Context // ended by Close; bounds all shared fetches
 	cancel context.CancelFunc
 
-	mu       sync.Mutex // guards sets, meta and closed with respect to Close
-	sets     *lru.Cache[string, *Set]
-	meta     *lru.Cache[string, *discovery]
-	closed   bool
-	wg       sync.WaitGroup
-	closeOne sync.Once
+	mu   sync.Mutex // guards sets, meta and closed with respect to Close
+	sets *lru.Cache[string, *Set]
+	meta *lru.Cache[string, *issuerMeta]
+	// metaFlight makes concurrent metadata reads of one issuer one read.
+	metaFlight singleflight.Group
+	closed     bool
+	wg         sync.WaitGroup
+	closeOne   sync.Once
 }
 
-// New returns a Cache for cfg. It does no I/O.
-func New(cfg Config) *Cache {
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
+// New returns a Cache for cfg. It does no I/O. A negative value in cfg is
+// an error.
+func New(cfg Config) (*Cache, error) {
+	switch {
+	case cfg.RefreshInterval < 0:
+		return nil, fmt.Errorf("jwks: Config.RefreshInterval is %v; it must not be negative", cfg.RefreshInterval)
+	case cfg.MaxStale < 0:
+		return nil, fmt.Errorf("jwks: Config.MaxStale is %v; it must not be negative", cfg.MaxStale)
+	case cfg.MaxSets < 0:
+		return nil, fmt.Errorf("jwks: Config.MaxSets is %d; it must not be negative", cfg.MaxSets)
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	st := settings{refresh: orDefault(cfg.RefreshInterval, defaultRefreshInterval), maxStale: orDefault(cfg.MaxStale, defaultMaxStale), logger: cfg.Logger}
+	st.minRefresh = min(minRefreshInterval, st.refresh)
+	timeout := defaultTimeout
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Timeout > 0 {
+		timeout = cfg.HTTPClient.Timeout
 	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = DefaultRefreshInterval
-	}
-	if cfg.MinRefreshInterval <= 0 {
-		cfg.MinRefreshInterval = DefaultMinRefreshInterval
-	}
-	if cfg.MinRefreshInterval > cfg.RefreshInterval {
-		cfg.MinRefreshInterval = cfg.RefreshInterval
-	}
-	if cfg.MaxStale <= 0 {
-		cfg.MaxStale = DefaultMaxStale
-	}
-	if cfg.MissBudget <= 0 {
-		cfg.MissBudget = DefaultMissBudget
-	}
-	if cfg.MissWindow <= 0 {
-		cfg.MissWindow = DefaultMissWindow
-	}
-	if cfg.MaxSets <= 0 {
-		cfg.MaxSets = DefaultMaxSets
-	}
-	c := &Cache{cfg: cfg, client: fetch.Client(cfg.HTTPClient, cfg.Timeout, true)}
+	c := &Cache{cfg: st, client: fetch.Client(cfg.HTTPClient, timeout, fetch.SameHost)}
 	c.life, c.cancel = context.WithCancel(context.Background())
-	c.sets, _ = lru.NewWithEvict(cfg.MaxSets, func(_ string, s *Set) { s.stop() })
-	c.meta, _ = lru.New[string, *discovery](cfg.MaxSets)
-	return c
+	maxSets := orDefault(cfg.MaxSets, defaultMaxSets)
+	c.sets, _ = lru.NewWithEvict(maxSets, func(_ string, s *Set) { s.stop() })
+	c.meta, _ = lru.New[string, *issuerMeta](maxSets)
+	return c, nil
+}
+
+// orDefault returns def for a zero v.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // Close stops every background refresh and waits for in-flight fetches to
@@ -193,15 +169,24 @@ func (c *Cache) Close() {
 	})
 }
 
-// goOwned runs f in a goroutine that Close waits for, unless the cache is
-// closed.
-func (c *Cache) goOwned(f func()) bool {
+// hold counts the caller's goroutine in what Close waits for, unless the
+// cache is closed; the caller then calls c.wg.Done when it ends.
+func (c *Cache) hold() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return false
 	}
 	c.wg.Add(1)
+	return true
+}
+
+// goOwned runs f in a goroutine that Close waits for, unless the cache is
+// closed.
+func (c *Cache) goOwned(f func()) bool {
+	if !c.hold() {
+		return false
+	}
 	go func() {
 		defer c.wg.Done()
 		f()
@@ -216,7 +201,7 @@ func (c *Cache) goOwned(f func()) bool {
 // issuer may have withdrawn its keys); it is logged at Error level.
 func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
 	if _, err := fetch.CheckURL(url); err != nil {
-		return nil, &FetchError{URL: url, Err: err}
+		return nil, &fetchError{URL: url, Err: err}
 	}
 	return c.open(ctx, url, url, "")
 }
@@ -224,7 +209,7 @@ func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
 // IssuerSet returns the key set of issuer, found through its metadata (as
 // [Cache.Discover] finds it) and fetched first if the cache does not hold it
 // yet. The cache then keeps it fresh in the background and reads the metadata
-// again when it is older than RefreshInterval (MinRefreshInterval when a kid
+// again when it is older than RefreshInterval (one minute when a kid
 // is unknown) and before each retry after a failed fetch, so that a jwks_uri
 // the issuer moves is followed without a restart. The keys of the old
 // jwks_uri are served until the new one has been fetched; metadata that
@@ -234,7 +219,7 @@ func (c *Cache) Set(ctx context.Context, url string) (*Set, error) {
 // call's wait.
 func (c *Cache) IssuerSet(ctx context.Context, issuer string) (*Set, error) {
 	if _, err := fetch.CheckURL(issuer); err != nil {
-		return nil, &FetchError{URL: issuer, Err: err}
+		return nil, &fetchError{URL: issuer, Err: err}
 	}
 	// A NUL never appears in a URL that Set accepts: no key collides.
 	return c.open(ctx, "\x00issuer "+issuer, "", issuer)
@@ -253,8 +238,9 @@ func (c *Cache) open(ctx context.Context, key, url, issuer string) (*Set, error)
 	return s, nil
 }
 
-// Lookup returns the set at url without fetching; ok is false when the cache
-// does not hold it.
+// Lookup returns the set at url without fetching or waiting; ok is false
+// when the cache does not hold it. jwtverify uses it on every request of an
+// issuer of its IssuerResolver, before falling back to [Cache.Set].
 func (c *Cache) Lookup(url string) (*Set, bool) {
 	return c.sets.Get(url)
 }
@@ -279,7 +265,7 @@ func (c *Cache) set(key, url, issuer string) (*Set, error) {
 }
 
 func (c *Cache) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
-	if c.cfg.Logger != nil {
-		c.cfg.Logger.LogAttrs(ctx, level, msg, attrs...)
+	if c.cfg.logger != nil {
+		c.cfg.logger.LogAttrs(ctx, level, msg, attrs...)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 const issuerURL = "http://127.0.0.1"
@@ -20,12 +20,11 @@ const issuerURL = "http://127.0.0.1"
 // jwks_uri between two key sets, /keys-a and /keys-b (each a fakeAS, with
 // kids of their own), or answer with broken metadata.
 type movingAS struct {
-	a, b      *fakeAS
-	metaHits  atomic.Int64
-	mu        sync.Mutex
-	jwksURI   string
-	metaMode  string // "", "500", "other issuer", "insecure jwks_uri", "no jwks_uri"
-	setBodies map[string]string
+	a, b     *fakeAS
+	metaHits atomic.Int64
+	mu       sync.Mutex
+	jwksURI  string
+	metaMode string // "", "500", "other issuer", "insecure jwks_uri", "no jwks_uri"
 }
 
 func newMovingAS(t *testing.T) *movingAS {
@@ -93,7 +92,7 @@ func TestIssuerSetFollowsMovedJWKSURI(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newMovingAS(t)
 		logs := &logRecorder{}
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), Logger: slog.New(logs)})
+		c := newCache(t, jwks.Config{HTTPClient: as.client(), Logger: slog.New(logs)})
 		defer c.Close()
 		set, err := c.IssuerSet(t.Context(), issuerURL)
 		if err != nil {
@@ -105,7 +104,7 @@ func TestIssuerSetFollowsMovedJWKSURI(t *testing.T) {
 		oldKey := mustKey(t, set, as.a.iss.KeyID("ES256"))
 
 		as.move(issuerURL+"/keys-b", "")
-		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		time.Sleep(defaultRefresh + time.Second)
 		synctest.Wait()
 
 		if got := set.URL(); got != issuerURL+"/keys-b" {
@@ -132,7 +131,7 @@ func TestIssuerSetFollowsMovedJWKSURI(t *testing.T) {
 func TestIssuerSetKeepsKeysUntilTheNewSetIsFetched(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newMovingAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.IssuerSet(t.Context(), issuerURL)
 		if err != nil {
@@ -141,7 +140,7 @@ func TestIssuerSetKeepsKeysUntilTheNewSetIsFetched(t *testing.T) {
 		oldKey := mustKey(t, set, as.a.iss.KeyID("ES256"))
 		as.b.setMode("500")
 		as.move(issuerURL+"/keys-b", "")
-		time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+		time.Sleep(defaultRefresh + time.Second)
 		synctest.Wait()
 		if !set.Contains(oldKey) || set.URL() != issuerURL+"/keys-a" {
 			t.Fatalf("after a move to a failing set: Contains(old key) = %v, URL() = %q; want true, the old URL", set.Contains(oldKey), set.URL())
@@ -173,7 +172,7 @@ func TestIssuerSetKeepsItsSetWhenMetadataFails(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				as := newMovingAS(t)
 				logs := &logRecorder{}
-				c := jwks.New(jwks.Config{HTTPClient: as.client(), Logger: slog.New(logs)})
+				c := newCache(t, jwks.Config{HTTPClient: as.client(), Logger: slog.New(logs)})
 				defer c.Close()
 				set, err := c.IssuerSet(t.Context(), issuerURL)
 				if err != nil {
@@ -182,7 +181,7 @@ func TestIssuerSetKeepsItsSetWhenMetadataFails(t *testing.T) {
 				oldKey := mustKey(t, set, as.a.iss.KeyID("ES256"))
 				as.move(issuerURL+"/keys-b", tc.mode)
 				rotated, _ := as.a.iss.Rotate("ES256") // published at the current URL
-				time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+				time.Sleep(defaultRefresh + time.Second)
 				synctest.Wait()
 				if !set.Contains(oldKey) || set.URL() != issuerURL+"/keys-a" {
 					t.Errorf("Contains(current key) = %v, URL() = %q; want true, %q", set.Contains(oldKey), set.URL(), issuerURL+"/keys-a")
@@ -204,14 +203,14 @@ func TestIssuerSetKeepsItsSetWhenMetadataFails(t *testing.T) {
 func TestIssuerSetUnknownKidRereadsMetadataSooner(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newMovingAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client()})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		set, err := c.IssuerSet(t.Context(), issuerURL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		as.move(issuerURL+"/keys-b", "")
-		time.Sleep(jwks.DefaultMinRefreshInterval + time.Second)
+		time.Sleep(minRefresh + time.Second)
 		mustKey(t, set, as.b.iss.KeyID("ES256"))
 	})
 }
@@ -223,15 +222,14 @@ func TestIssuerSetReadsMetadataAtItsOwnPace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newMovingAS(t)
 		as.a.header = http.Header{"Cache-Control": {"max-age=60"}}
-		var fetches atomic.Int64
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), Hooks: jwks.Hooks{Fetched: func(jwks.FetchInfo) { fetches.Add(1) }}})
+		c := newCache(t, jwks.Config{HTTPClient: as.client()})
 		defer c.Close()
 		if _, err := c.IssuerSet(t.Context(), issuerURL); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(30*time.Minute + time.Second)
 		synctest.Wait()
-		if n := fetches.Load(); n < 30 {
+		if n := as.a.requests.Load(); n < 30 {
 			t.Errorf("key set fetches in 30 min with max-age=60 = %d, want about 31", n)
 		}
 		if n := as.metaHits.Load(); n > 4 {
@@ -242,7 +240,7 @@ func TestIssuerSetReadsMetadataAtItsOwnPace(t *testing.T) {
 
 func TestIssuerSetRefusesInsecureIssuer(t *testing.T) {
 	tr := &countingRT{}
-	c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: tr}})
+	c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: tr}})
 	defer c.Close()
 	for _, iss := range []string{"http://auth.example.com", "auth.example.com", "https://u:p@auth.example.com"} {
 		if _, err := c.IssuerSet(t.Context(), iss); !errors.Is(err, jwks.ErrFetch) {
@@ -267,7 +265,7 @@ func (c *countingRT) RoundTrip(*http.Request) (*http.Response, error) {
 func TestDiscoverRereadsMetadata(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		as := newMovingAS(t)
-		c := jwks.New(jwks.Config{HTTPClient: as.client(), MaxStale: time.Hour})
+		c := newCache(t, jwks.Config{HTTPClient: as.client(), MaxStale: time.Hour})
 		defer c.Close()
 		discover := func() string {
 			t.Helper()
@@ -284,12 +282,12 @@ func TestDiscoverRereadsMetadata(t *testing.T) {
 		if got := discover(); got != issuerURL+"/keys-a" || as.metaHits.Load() != 1 {
 			t.Errorf("Discover within RefreshInterval = %q after %d reads, want the kept /keys-a after 1", got, as.metaHits.Load())
 		}
-		time.Sleep(jwks.DefaultRefreshInterval)
+		time.Sleep(defaultRefresh)
 		if got := discover(); got != issuerURL+"/keys-b" {
 			t.Errorf("Discover after RefreshInterval = %q, want /keys-b", got)
 		}
 		as.move(issuerURL+"/keys-a", "500")
-		time.Sleep(jwks.DefaultRefreshInterval)
+		time.Sleep(defaultRefresh)
 		if got := discover(); got != issuerURL+"/keys-b" {
 			t.Errorf("Discover while the metadata fails = %q, want the stale /keys-b", got)
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	neturl "net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +52,18 @@ type snapshot struct {
 }
 
 // call is one in-flight fetch that several callers may wait on.
+//
+// Key sets keep this hand-written flight instead of singleflight, which
+// cannot express what they need: whether a fetch may start is decided under
+// s.mu together with the unknown-kid budget (charged only by a caller that
+// starts a fetch, never by one that joins) and the backoff after a failure;
+// a caller that joined a fetch that did not bring its kid gets one fetch of
+// its own (the joined one may have read the set before the kid was
+// published), so it must know whether it joined or started; and the refresh
+// loop runs its fetch in its own goroutine, publishes it as s.flight for
+// on-demand callers to join, and is woken (kick) when an on-demand fetch
+// moves its schedule. Metadata reads and introspection calls, which need
+// none of this, use singleflight.
 type call[T any] struct {
 	done chan struct{}
 	val  T
@@ -76,7 +87,7 @@ func wait[T any](ctx, life context.Context, cl *call[T]) (T, error) {
 func newSet(c *Cache, url, issuer string) *Set {
 	s := &Set{c: c, url: url, issuer: issuer, kick: make(chan struct{}, 1), unknown: make(map[string]time.Time)}
 	s.life, s.cancel = context.WithCancel(c.life)
-	s.next = time.Now().Add(c.cfg.RefreshInterval)
+	s.next = time.Now().Add(c.cfg.refresh)
 	return s
 }
 
@@ -109,7 +120,8 @@ func (s *Set) Keys() []*Key {
 
 // Contains reports whether k is still published in the set, the set is not
 // older than [Config.MaxStale], and the set is still kept fresh (not evicted
-// from its cache, cache not closed). It never blocks and does no I/O.
+// from its cache, cache not closed). It never blocks and does no I/O:
+// jwtverify's verified-token cache asks it on every hit.
 func (s *Set) Contains(k *Key) bool {
 	snap := s.cur.Load() // no clock read: the refresh loop flags expiry
 	return snap != nil && !s.stopped.Load() && !s.expired.Load() && slices.Contains(snap.byKid[k.ID], k)
@@ -117,7 +129,7 @@ func (s *Set) Contains(k *Key) bool {
 
 // Key returns the keys whose kid is kid (every key when kid is empty). A kid
 // that the set does not hold triggers one refresh shared by all concurrent
-// callers, within the miss budget of [Config.MissBudget]; past the budget,
+// callers, within the miss budget (3 misses per 30s); past the budget,
 // or for a kid a recent refresh did not find, it fails fast with an error
 // matching [ErrUnknownKey]. Errors reaching the key set match [ErrFetch].
 // ctx bounds only this caller's wait.
@@ -137,7 +149,7 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		s.mu.Lock()
 		now := time.Now()
-		if t, ok := s.unknown[kid]; ok && now.Sub(t) < s.c.cfg.MissWindow {
+		if t, ok := s.unknown[kid]; ok && now.Sub(t) < missWindow {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("%w %q: not in the set at the last refresh", ErrUnknownKey, kid)
 		}
@@ -175,7 +187,7 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 // or when they are older than MaxStale.
 func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 	snap := s.cur.Load()
-	if snap != nil && time.Since(snap.fetched) <= s.c.cfg.MaxStale {
+	if snap != nil && time.Since(snap.fetched) <= s.c.cfg.maxStale {
 		return snap, nil
 	}
 	s.mu.Lock()
@@ -185,7 +197,7 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 			err := s.lastErr
 			s.mu.Unlock()
 			if snap != nil {
-				return nil, fmt.Errorf("%w (last error: %w)", ErrStale, err)
+				return nil, fmt.Errorf("%w (last error: %w)", errStale, err)
 			}
 			return nil, err
 		}
@@ -202,11 +214,11 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 // budgetLeft reports whether an unknown-kid refresh may run. s.mu is held.
 func (s *Set) budgetLeft(now time.Time) bool {
 	i := 0
-	for i < len(s.misses) && now.Sub(s.misses[i]) >= s.c.cfg.MissWindow {
+	for i < len(s.misses) && now.Sub(s.misses[i]) >= missWindow {
 		i++
 	}
 	s.misses = s.misses[i:]
-	return len(s.misses) < s.c.cfg.MissBudget
+	return len(s.misses) < missBudget
 }
 
 // start begins a fetch in a goroutine owned by the cache. s.mu is held.
@@ -226,10 +238,9 @@ func (s *Set) start(reason, kid string) *call[*snapshot] {
 // withdrawn its keys, and must be obeyed at once; only failures to get such
 // an answer keep the previous keys (stale-if-error).
 func (s *Set) run(cl *call[*snapshot], reason, kid string) {
-	began := time.Now()
 	prev := s.cur.Load()
 	snap, info := s.refresh(reason, prev)
-	info.Reason, info.Duration = reason, time.Since(began)
+	info.Reason = reason
 
 	now := time.Now()
 	s.mu.Lock()
@@ -269,9 +280,6 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	default:
 	}
 
-	if h := s.c.cfg.Hooks.Fetched; h != nil {
-		h(info.FetchInfo)
-	}
 }
 
 // logResult logs a failed fetch (Warn), an answer without usable keys (Error
@@ -330,7 +338,7 @@ func droppedReasons(dropped []error) string {
 // backoff is the wait before retrying after s.failures consecutive failures:
 // 1s doubling up to min(RefreshInterval, 5m), with jitter. s.mu is held.
 func (s *Set) backoff() time.Duration {
-	return backoff(s.failures, s.c.cfg.RefreshInterval)
+	return backoff(s.failures, s.c.cfg.refresh)
 }
 
 func backoff(failures int, ceiling time.Duration) time.Duration {
@@ -349,7 +357,7 @@ func (s *Set) loop() {
 		d := time.Until(s.next)
 		s.mu.Unlock()
 		if snap := s.cur.Load(); snap != nil && !s.expired.Load() {
-			d = min(d, time.Until(snap.fetched.Add(s.c.cfg.MaxStale))+time.Nanosecond)
+			d = min(d, time.Until(snap.fetched.Add(s.c.cfg.maxStale))+time.Nanosecond)
 		}
 		t.Reset(max(d, 0))
 		select {
@@ -359,7 +367,7 @@ func (s *Set) loop() {
 			continue
 		case <-t.C:
 		}
-		if snap := s.cur.Load(); snap != nil && time.Since(snap.fetched) > s.c.cfg.MaxStale {
+		if snap := s.cur.Load(); snap != nil && time.Since(snap.fetched) > s.c.cfg.maxStale {
 			s.expired.Store(true)
 		}
 		s.mu.Lock()
@@ -389,10 +397,17 @@ func (s *Set) loop() {
 	}
 }
 
+// fetchResult describes one key-set fetch, for the log.
 type fetchResult struct {
-	FetchInfo
-	refreshIn time.Duration
-	dropped   []error
+	URL        string // the key set's URL; the issuer's when its metadata could not be read
+	Reason     string // "initial", "background" or "unknown-kid"
+	Status     int    // HTTP status, 0 if no response
+	Keys       int    // usable keys in the new set (unchanged on 304 or error)
+	Dropped    int    // keys dropped as unusable
+	NotChanged bool   // the server answered 304 Not Modified
+	Err        error
+	refreshIn  time.Duration // until the next background refresh
+	dropped    []error       // why keys were dropped
 }
 
 // refresh fetches the set once: from its URL or, for an issuer's set, from
@@ -402,7 +417,7 @@ func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
 	if s.issuer != "" {
 		var err error
 		if url, err = s.source(reason, prev); err != nil {
-			return nil, fetchResult{FetchInfo: FetchInfo{URL: s.issuer, Err: err}}
+			return nil, fetchResult{URL: s.issuer, Err: err}
 		}
 	}
 	return s.fetch(url, prev)
@@ -410,15 +425,15 @@ func (s *Set) refresh(reason string, prev *snapshot) (*snapshot, fetchResult) {
 
 // source returns the URL of an issuer's set: the jwks_uri of the issuer's
 // metadata, which is read again when older than RefreshInterval (than
-// MinRefreshInterval when a kid is unknown: a new key may live at a new
+// one minute when a kid is unknown: a new key may live at a new
 // address), and before every retry after a failed fetch. Metadata that cannot
 // be read, or is refused, keeps the jwks_uri of the metadata read before
 // (and the failure is logged where it is read).
 func (s *Set) source(reason string, prev *snapshot) (string, error) {
 	cfg := &s.c.cfg
-	maxAge := cfg.RefreshInterval
+	maxAge := cfg.refresh
 	if reason == "unknown-kid" {
-		maxAge = cfg.MinRefreshInterval
+		maxAge = cfg.minRefresh
 	}
 	s.mu.Lock()
 	if s.failures > 0 {
@@ -427,7 +442,7 @@ func (s *Set) source(reason string, prev *snapshot) (string, error) {
 	s.mu.Unlock()
 	m, read, err := s.c.metadata(s.life, s.issuer, maxAge)
 	if err == nil && m.JWKSURI == "" {
-		err = &FetchError{URL: s.issuer, Err: errors.New("the issuer's metadata names no jwks_uri")}
+		err = &fetchError{URL: s.issuer, Err: errors.New("the issuer's metadata names no jwks_uri")}
 		s.mu.Lock()
 		news := read.After(s.metaSeen) // log each metadata document once
 		s.metaSeen = read
@@ -452,60 +467,46 @@ func (s *Set) source(reason string, prev *snapshot) (string, error) {
 // timeout.
 func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 	cfg := &s.c.cfg
-	res := fetchResult{FetchInfo: FetchInfo{URL: url}}
+	res := fetchResult{URL: url}
 	fail := func(err error) (*snapshot, fetchResult) {
-		res.Err = &FetchError{URL: url, Err: err}
+		res.Err = &fetchError{URL: url, Err: err}
 		return nil, res
 	}
 	if prev != nil && prev.url != url {
 		prev = &snapshot{byKid: prev.byKid} // other URL: no ETag, no 304
 	}
-	ctx, cancel := context.WithTimeout(s.life, cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fail(err)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	req := &fetch.Request{URL: url, Header: http.Header{"Accept": {"application/jwk-set+json, application/json"}}, MaxBytes: maxBodyBytes}
 	if prev != nil && prev.etag != "" {
 		req.Header.Set("If-None-Match", prev.etag)
 	}
-	resp, err := s.c.client.Do(req)
+	resp, err := fetch.Do(s.life, s.c.client, req)
+	if resp != nil {
+		res.Status = resp.Status
+	}
 	if err != nil {
-		var ue *neturl.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // FetchError names the URL already
-		}
 		return fail(err)
 	}
-	defer resp.Body.Close()
-	res.Status = resp.StatusCode
-	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.MinRefreshInterval, cfg.RefreshInterval)
-	if resp.StatusCode == http.StatusNotModified && prev != nil && prev.url == url {
+	res.refreshIn = refreshInterval(resp.Header.Get("Cache-Control"), cfg.minRefresh, cfg.refresh)
+	if resp.Status == http.StatusNotModified && prev != nil {
 		next := *prev
 		next.fetched = time.Now()
 		res.NotChanged, res.Keys = true, len(prev.keys)
 		return &next, res
 	}
-	if resp.StatusCode != http.StatusOK {
-		excerpt, _ := fetch.ReadBody(resp.Body, 128)
-		return fail(&fetch.StatusError{URL: url, Status: resp.StatusCode, Excerpt: fetch.Excerpt(string(excerpt))})
-	}
-	if err := fetch.CheckJSON(resp); err != nil {
-		return fail(err)
-	}
-	body, err := fetch.ReadBody(resp.Body, cfg.MaxBodyBytes)
+	keys, dropped, err := ParseSet(resp.Body)
 	if err != nil {
 		return fail(err)
 	}
-	keys, dropped, err := ParseSet(body)
-	if err != nil {
-		return fail(err)
-	}
-	res.Dropped, res.dropped = len(dropped), dropped
-	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), url: url, fetched: time.Now(), etag: resp.Header.Get("ETag")}
+	res.Dropped, res.dropped, res.Keys = len(dropped), dropped, len(keys)
+	return newSnapshot(keys, prev, url, resp.Header.Get("ETag")), res
+}
+
+// newSnapshot indexes keys by kid. A key that prev holds too keeps its
+// identity: pointer equality means "still published".
+func newSnapshot(keys []*Key, prev *snapshot, url, etag string) *snapshot {
+	next := &snapshot{byKid: make(map[string][]*Key, len(keys)), url: url, fetched: time.Now(), etag: etag}
 	for _, k := range keys {
-		if prev != nil { // keep identity of keys that are still published
+		if prev != nil {
 			for _, old := range prev.byKid[k.ID] {
 				if old.equal(k) {
 					k = old
@@ -516,8 +517,7 @@ func (s *Set) fetch(url string, prev *snapshot) (*snapshot, fetchResult) {
 		next.keys = append(next.keys, k)
 		next.byKid[k.ID] = append(next.byKid[k.ID], k)
 	}
-	res.Keys = len(keys)
-	return next, res
+	return next
 }
 
 // refreshInterval reads max-age from a Cache-Control header and clamps it to

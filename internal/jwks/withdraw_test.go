@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/tokenguard/tokenguard/jwks"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // logRecorder is a slog.Handler that keeps every record, for tests that
@@ -80,7 +80,7 @@ func TestEmptyAnswerWithdrawsKeys(t *testing.T) {
 					w.Write([]byte(tc.body))
 				})
 				logs := &logRecorder{}
-				c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Logger: slog.New(logs)})
+				c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Logger: slog.New(logs)})
 				defer c.Close()
 				set, err := c.Set(t.Context(), setURL)
 				if err != nil {
@@ -95,7 +95,7 @@ func TestEmptyAnswerWithdrawsKeys(t *testing.T) {
 				withdrawn.Lock()
 				gone = true
 				withdrawn.Unlock()
-				time.Sleep(jwks.DefaultRefreshInterval + time.Second)
+				time.Sleep(defaultRefresh + time.Second)
 				synctest.Wait()
 
 				if set.Contains(keys[0]) {
@@ -150,7 +150,7 @@ func TestFirstAnswerEmpty(t *testing.T) {
 			w.Write([]byte(`{"keys":[]}`))
 		})
 		logs := &logRecorder{}
-		c := jwks.New(jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Logger: slog.New(logs)})
+		c := newCache(t, jwks.Config{HTTPClient: &http.Client{Transport: handlerTransport{h}}, Logger: slog.New(logs)})
 		defer c.Close()
 		set, err := c.Set(t.Context(), setURL)
 		if err != nil {
