@@ -108,10 +108,7 @@ func TestMiddlewareEntryPoints(t *testing.T) {
 	gin.SetMode(gin.TestMode) // once, before any engine exists
 
 	verifier := newVerifier(t, srv, jwtverify.Config{Audiences: []string{resRS256, resPS256, resES256, resEdDSA}})
-	auth := introspect.NewChain(introspect.ChainConfig{
-		JWT:           verifier,
-		Introspection: newIntrospector(t, srv, introspect.Config{}),
-	})
+	auth := middleware.Chain(verifier, newIntrospector(t, srv, introspect.Config{}))
 	g, err := middleware.NewGuard(auth, middleware.Config{})
 	if err != nil {
 		t.Fatal(err)
