@@ -72,7 +72,7 @@ func (g *Guard) headerToken(r *http.Request) (tok string, none, err error) {
 	case 0:
 		return "", ErrNoToken, nil
 	case 1:
-		tok, err := g.bearer(hs[0])
+		tok, err = g.bearer(hs[0])
 		if err == errUnsupportedScheme {
 			return "", err, nil
 		}
