@@ -45,8 +45,14 @@
 // an error from [New] matching [jwtverify.ErrConfig]; a discovery that gets
 // no answer matches [jwtverify.ErrUnavailable].
 //
-// A [Chain] combines a [jwtverify.Verifier] for JWTs with a Client for
-// everything else, optionally introspecting JWTs too for revocation.
+// A service that takes both JWTs and opaque tokens combines a
+// [jwtverify.Verifier] for the JWTs with a Client for everything else using
+// [github.com/tokenguard/tokenguard/middleware.Chain], and
+// [github.com/tokenguard/tokenguard/middleware.Both] to introspect JWTs too,
+// for revocation:
+//
+//	auth := middleware.Chain(verifier, client)
+//	auth := middleware.Chain(middleware.Both(verifier, client), client) // JWTs introspected too
 //
 // # Use
 //

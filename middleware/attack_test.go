@@ -22,7 +22,7 @@ func TestHTTPAttacks(t *testing.T) {
 		authCalls.Add(1)
 		return nil, jwtverify.ErrInvalidToken
 	})
-	srv := httptest.NewServer(middleware.NewGuard(auth, middleware.Config{InsecureQueryToken: true}).Handler(
+	srv := httptest.NewServer(guard(t, auth, middleware.Config{InsecureQueryToken: true}).Handler(
 		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { handled.Add(1) })))
 	defer srv.Close()
 

@@ -11,20 +11,34 @@
 // net/http middleware [Guard.Handler] is those two calls; the gin, echo v4
 // and echo v5 adapters in the sub-packages ginguard, echoguard and echo5guard
 // make the same two calls, so every framework extracts tokens, picks statuses
-// and writes errors identically. Per-route rules ([RequireScopes],
-// [RequireAnyScope], [Require]) run after the Guard, read the claims from the
-// request context, and answer through the same renderer.
+// and writes errors identically. Per-route rules ([Rule], such as [Scopes]
+// and [AnyScope]) run behind the Guard through its own [Guard.Require]
+// (decided by [Guard.Authorize]), read the claims from the request context,
+// and answer through the same renderer. The request context carries the
+// claims and nothing else; a Guard is configuration, held by the code that
+// built it.
 //
 //	v, err := jwtverify.New(ctx, jwtverify.Config{Issuer: iss, Audiences: []string{aud}})
 //	...
+//	g, err := middleware.NewGuard(v, middleware.Config{ExcludePaths: []string{"/healthz"}})
+//	...
 //	mux := http.NewServeMux()
-//	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(orders)))
-//	http.ListenAndServe(":8080", middleware.New(v)(mux))
+//	mux.Handle("GET /orders", g.Require(middleware.Scopes("orders:read"))(http.HandlerFunc(orders)))
+//	http.ListenAndServe(":8080", g.Handler(mux))
 //
 //	func orders(w http.ResponseWriter, r *http.Request) {
 //		claims, _ := jwtverify.ClaimsFromContext(r.Context())
 //		...
 //	}
+//
+// [New] is the short form for a Guard with the defaults: middleware.New(v)(mux).
+// A service that takes both JWT and opaque tokens authenticates with
+// [Chain] (and [Both], to check JWTs for revocation too).
+//
+// Every invalid setting of a [Config] is an error from [NewGuard] that
+// matches [jwtverify.ErrConfig] and names the field. Only programming errors
+// panic: a nil Authenticator, handler or Rule, and a scope literal given to
+// [Scopes] or [AnyScope] that is not a valid scope token.
 //
 // # Token extraction
 //
@@ -40,7 +54,7 @@
 //	malformed request             400  Bearer realm="api", error="invalid_request", error_description="…"
 //	bad, expired, foreign token   401  Bearer realm="api", error="invalid_token", error_description="…"
 //	missing scope                 403  Bearer realm="api", error="insufficient_scope", error_description="…", scope="…"
-//	refused by a Require check    403  Bearer realm="api", error="insufficient_scope", error_description="…"
+//	refused by another Rule       403  Bearer realm="api", error="insufficient_scope", error_description="…"
 //	key source or AS unreachable  503  (no challenge)
 //
 // Unless a [Config.ErrorHandler] renders them, refusals carry Cache-Control:
@@ -50,7 +64,7 @@
 //     the 401 for a missing token ("temporarily_unavailable" on a 503);
 //   - "error_description", always;
 //   - "scope", the scopes the route asks for, on insufficient_scope from
-//     [RequireScopes] or [RequireAnyScope].
+//     [Scopes] or [AnyScope].
 //
 // The challenge carries the same error, error_description and scope, except
 // on the 401 for a missing token, which carries the realm alone (RFC 6750
@@ -64,12 +78,12 @@
 //
 // # Public routes
 //
-// [Config.Exclude] lets chosen requests through without a check, and
-// [ExcludePaths] builds it from a list of paths such as "/healthz". A request
-// is excluded only when its path is byte for byte a listed one: "/health%7a",
-// "//healthz", "/x/../healthz" and "/healthz/" need a token, because routers
-// disagree on where such paths go, and some would route them to a protected
-// handler. Mounting the Guard on a route group that holds only the protected
+// [Config.ExcludePaths] lets requests for paths such as "/healthz" through
+// without a check, and [Config.Exclude] other chosen requests. A request is
+// excluded by path only when its path is byte for byte a listed one:
+// "/health%7a", "//healthz", "/x/../healthz" and "/healthz/" need a token,
+// because routers disagree on where such paths go, and some would route them
+// to a protected handler. Mounting the Guard on a route group that holds only the protected
 // routes avoids exclusion altogether.
 //
 // # What it does not do

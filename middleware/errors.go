@@ -29,14 +29,15 @@ var (
 	ErrNoToken = errors.New("middleware: no bearer token in the request")
 	// ErrInvalidRequest reports a request that cannot be read as an
 	// RFC 6750 bearer request: more than one Authorization header, bad
-	// Bearer syntax, the token sent in more than one way. Its details are a
-	// [*RequestError].
+	// Bearer syntax, the token sent in more than one way.
 	ErrInvalidRequest = errors.New("middleware: invalid request")
 	// ErrInsufficientScope reports a valid token that lacks a scope the
-	// route requires. Its details are a [*ScopeError].
+	// route requires ([Scopes], [AnyScope]). Its details are a
+	// [*ScopeError].
 	ErrInsufficientScope = errors.New("middleware: insufficient scope")
-	// ErrForbidden reports a valid token that a per-route check of
-	// [Require] refused. Its details are a [*ForbiddenError].
+	// ErrForbidden reports a valid token that a route [Rule] refused with
+	// an error of no category of its own; the error matches that rule's
+	// error too.
 	ErrForbidden = errors.New("middleware: access denied by a route check")
 )
 
@@ -53,38 +54,38 @@ type category struct {
 func (c *category) Error() string { return c.msg }
 func (c *category) Unwrap() error { return c.parent }
 
-// RequestError gives the reason a request is malformed. It matches
-// [ErrInvalidRequest].
-type RequestError struct {
+// requestError gives the reason a request is malformed. It matches
+// ErrInvalidRequest.
+type requestError struct {
 	// Reason is a short fixed phrase. It is sent to the client as the
 	// error_description, so it must never hold request data, a token or a
 	// secret; characters that RFC 6750 forbids there are replaced.
 	Reason string
 }
 
-func (e *RequestError) Error() string { return "middleware: invalid request: " + e.Reason }
-func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+func (e *requestError) Error() string { return "middleware: invalid request: " + e.Reason }
+func (e *requestError) Unwrap() error { return ErrInvalidRequest }
 
 // The malformed requests this package detects.
 var (
-	errTwoHeaders     = &RequestError{Reason: "more than one Authorization header"}
-	errBearerSyntax   = &RequestError{Reason: "the Authorization header is not a valid Bearer credential"}
-	errTwoWays        = &RequestError{Reason: "the access token was sent in more than one way"}
-	errTwoParams      = &RequestError{Reason: "more than one access token parameter"}
-	errTokenSyntax    = &RequestError{Reason: "the access token parameter is not a valid token"}
-	errTwoCookies     = &RequestError{Reason: "more than one access token cookie"}
-	errFormTooLarge   = &RequestError{Reason: "the request body is too large"}
-	errFormUnreadable = &RequestError{Reason: "the request body is not a valid form"}
+	errTwoHeaders     = &requestError{Reason: "more than one Authorization header"}
+	errBearerSyntax   = &requestError{Reason: "the Authorization header is not a valid Bearer credential"}
+	errTwoWays        = &requestError{Reason: "the access token was sent in more than one way"}
+	errTwoParams      = &requestError{Reason: "more than one access token parameter"}
+	errTokenSyntax    = &requestError{Reason: "the access token parameter is not a valid token"}
+	errTwoCookies     = &requestError{Reason: "more than one access token cookie"}
+	errFormTooLarge   = &requestError{Reason: "the request body is too large"}
+	errFormUnreadable = &requestError{Reason: "the request body is not a valid form"}
 )
 
 // ScopeError reports the scopes a route requires and a token lacks. It
-// matches [ErrInsufficientScope]. The values [RequireScopes] and
-// [RequireAnyScope] return are shared: do not modify them.
+// matches [ErrInsufficientScope]. The rules of [Scopes] and [AnyScope]
+// return one shared value per rule: do not modify it.
 type ScopeError struct {
 	// Scopes are the scopes the route asks for.
 	Scopes []string
-	// Any is true when one of Scopes suffices ([RequireAnyScope]), false
-	// when all are needed ([RequireScopes]).
+	// Any is true when one of Scopes suffices ([AnyScope]), false when
+	// all are needed ([Scopes]).
 	Any bool
 
 	scope string // Scopes joined by spaces, the challenge's scope value
@@ -105,16 +106,16 @@ func (e *ScopeError) scopeString() string {
 	return e.scope
 }
 
-// ForbiddenError wraps the error of a [Require] check that did not name a
-// category itself. It matches [ErrForbidden] and the check's own error.
-type ForbiddenError struct {
+// forbiddenError wraps the error of a route Rule that did not name a
+// category itself. It matches ErrForbidden and the rule's own error.
+type forbiddenError struct {
 	Err error
 }
 
-func (e *ForbiddenError) Error() string {
+func (e *forbiddenError) Error() string {
 	if e.Err == nil {
 		return "middleware: access denied"
 	}
 	return "middleware: access denied: " + e.Err.Error()
 }
-func (e *ForbiddenError) Unwrap() []error { return []error{ErrForbidden, e.Err} }
+func (e *forbiddenError) Unwrap() []error { return []error{ErrForbidden, e.Err} }

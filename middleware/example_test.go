@@ -72,15 +72,20 @@ func ExampleNew() {
 	// 401 Bearer realm="api", error="invalid_token", error_description="the access token is not meant for this resource" {"error":"invalid_token","error_description":"the access token is not meant for this resource"}
 }
 
-func ExampleRequireScopes() {
+// Route rules belong to the Guard that answers for them.
+func ExampleGuard_Require() {
 	iss, v := start()
 	defer iss.Close()
 	defer v.Close()
 
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	orders := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "orders") })
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(orders))
-	h := middleware.New(v)(mux)
+	mux.Handle("GET /orders", g.Require(middleware.Scopes("orders:read"))(orders))
+	h := g.Handler(mux)
 
 	get(h, "/orders", mint(iss, map[string]any{"aud": "https://api.example.com", "scope": "orders:read"}))
 	get(h, "/orders", mint(iss, map[string]any{"aud": "https://api.example.com", "scope": "profile"}))
@@ -105,12 +110,15 @@ func ExampleNewGuard() {
 			return a
 		},
 	}))
-	g := middleware.NewGuard(v, middleware.Config{
-		Realm:    "shop",
-		Optional: true,
-		Exclude:  middleware.ExcludePaths("/healthz"),
-		Logger:   logger,
+	g, err := middleware.NewGuard(v, middleware.Config{
+		Realm:        "shop",
+		Optional:     true,
+		ExcludePaths: []string{"/healthz"},
+		Logger:       logger,
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := jwtverify.ClaimsFromContext(r.Context()); ok {
@@ -131,13 +139,13 @@ func ExampleNewGuard() {
 	// 401 Bearer realm="shop", error="invalid_token", error_description="the access token expired" {"error":"invalid_token","error_description":"the access token expired"}
 }
 
-// Require runs a route's own authorization rule on the verified claims.
-func ExampleRequire() {
+// A Rule of your own checks what the claims and the request hold.
+func ExampleRule() {
 	iss, v := start()
 	defer iss.Close()
 	defer v.Close()
 
-	sameTenant := func(r *http.Request, c *jwtverify.Claims) error {
+	var sameTenant middleware.Rule = func(r *http.Request, c *jwtverify.Claims) error {
 		var t struct {
 			Tenant string `json:"tid"`
 		}
@@ -146,10 +154,14 @@ func ExampleRequire() {
 		}
 		return nil
 	}
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /t/{tenant}/orders", middleware.Require(sameTenant)(http.HandlerFunc(
+	mux.Handle("GET /t/{tenant}/orders", g.Require(sameTenant)(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "orders of ", r.PathValue("tenant")) })))
-	h := middleware.New(v)(mux)
+	h := g.Handler(mux)
 
 	tok := mint(iss, map[string]any{"aud": "https://api.example.com", "tid": "acme"})
 	get(h, "/t/acme/orders", tok)
@@ -179,6 +191,31 @@ func ExampleAuthenticatorFunc() {
 	// 401 Bearer realm="api", error="invalid_token", error_description="the access token is not valid" {"error":"invalid_token","error_description":"the access token is not valid"}
 }
 
+// One Authenticator for JWT and opaque tokens: JWS-shaped tokens are
+// verified locally, the others go to a second Authenticator, here a fixed
+// table standing in for an introspection client (package introspect).
+func ExampleChain() {
+	iss, v := start()
+	defer iss.Close()
+	defer v.Close()
+
+	opaque := middleware.AuthenticatorFunc(func(_ context.Context, token string) (*jwtverify.Claims, error) {
+		if token != "2YotnFZFEjr1zCsicMWpAA" {
+			return nil, fmt.Errorf("token not active: %w", jwtverify.ErrInvalidToken)
+		}
+		return jwtverify.ParseClaims([]byte(`{"sub":"robot"}`))
+	})
+	h := middleware.New(middleware.Chain(v, opaque))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := jwtverify.ClaimsFromContext(r.Context())
+		fmt.Fprint(w, "hello ", c.Subject)
+	}))
+	get(h, "/", mint(iss, map[string]any{"aud": "https://api.example.com", "sub": "alice"}))
+	get(h, "/", "2YotnFZFEjr1zCsicMWpAA")
+	// Output:
+	// 200  hello alice
+	// 200  hello robot
+}
+
 // A server protected by the middleware. It listens on a port, so it has no
 // output to check.
 func Example_server() {
@@ -191,10 +228,13 @@ func Example_server() {
 	}
 	defer v.Close()
 
+	g, err := middleware.NewGuard(v, middleware.Config{ExcludePaths: []string{"/healthz"}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
-	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(
+	mux.Handle("GET /orders", g.Require(middleware.Scopes("orders:read"))(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "[]") })))
-	g := middleware.NewGuard(v, middleware.Config{Exclude: middleware.ExcludePaths("/healthz")})
 	log.Fatal(http.ListenAndServe(":8080", g.Handler(mux)))
 }

@@ -1,64 +1,38 @@
 package middleware
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-
-	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
-// ExcludePaths returns a [Config.Exclude] function that lets through, with no
-// check and no claims, the requests whose path is exactly one of paths, such
-// as "/healthz". The query does not count: "/healthz?verbose=1" is excluded
-// too.
-//
-// Exactly means byte for byte, as the request line carries the path: a path
-// with a percent-escape anywhere (even of a plain letter: "/health%7a" is not
-// "/healthz"), a doubled slash, a dot segment, a trailing slash that paths
-// lack, or another case is not excluded, and needs a token like any other
-// request. Routers do not agree on what such a path means: echo, chi and gin
-// with UseRawPath route on the path as sent, escapes and all, while others
-// decode or clean it first; a request the Guard let through because its
-// decoded path looked public could reach a protected route. Requests are
-// compared on r.URL (Path and RawPath), the URL the router after the Guard
-// routes on; a handler in front of the Guard that rewrites r.URL (such as
-// [http.StripPrefix]) changes what is compared. Behind a chi Mount or a
-// framework's route group, paths are still full paths.
-//
-// Each of paths must begin with "/", hold only characters that a request
-// path carries unescaped (ASCII letters, digits and $&+,-./:;=@_~), and have
-// no empty segment ("//") and no "." or ".." segment: such a path could
-// never be excluded, or could be excluded on one router and routed elsewhere
-// on another. ExcludePaths panics, with an error that matches
-// [jwtverify.ErrConfig], if one of paths breaks these rules. With no paths it
-// excludes nothing. The returned function is safe for concurrent use.
-func ExcludePaths(paths ...string) func(*http.Request) bool {
-	set, err := excludeSet(paths)
-	if err != nil {
-		panic(err)
-	}
-	return func(r *http.Request) bool {
-		u := r.URL
+// excluded reports whether r passes without a check: its path is byte for
+// byte one of Config.ExcludePaths, or Config.Exclude selects it.
+func (g *Guard) excluded(r *http.Request) bool {
+	if g.paths != nil {
 		// RawPath is set whenever the path as sent differs from the
 		// plain encoding of Path; a listed path has no character that
 		// encoding changes, so an empty RawPath and a listed Path mean
 		// the request line carried exactly that path.
-		if u == nil || u.RawPath != "" || u.Opaque != "" {
-			return false
+		if u := r.URL; u != nil && u.RawPath == "" && u.Opaque == "" {
+			if _, ok := g.paths[u.Path]; ok {
+				return true
+			}
 		}
-		_, ok := set[u.Path]
-		return ok
 	}
+	return g.exclude != nil && g.exclude(r)
 }
 
-// excludeSet checks paths as [ExcludePaths] documents and returns them as a
-// set.
+// excludeSet checks paths as Config.ExcludePaths documents and returns them
+// as a set, or nil if there are none.
 func excludeSet(paths []string) (map[string]struct{}, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
 	set := make(map[string]struct{}, len(paths))
-	for _, p := range paths {
-		if err := checkExcludePath(p); err != nil {
+	for i, p := range paths {
+		if err := checkExcludePath(i, p); err != nil {
 			return nil, err
 		}
 		set[p] = struct{}{}
@@ -66,23 +40,24 @@ func excludeSet(paths []string) (map[string]struct{}, error) {
 	return set, nil
 }
 
-func checkExcludePath(p string) error {
+func checkExcludePath(i int, p string) error {
+	field := "ExcludePaths[" + strconv.Itoa(i) + "]"
 	if !strings.HasPrefix(p, "/") {
-		return fmt.Errorf("middleware: ExcludePaths: %q does not begin with \"/\"; give the path as a request carries it, such as \"/healthz\": %w", p, jwtverify.ErrConfig)
+		return configError(field, "%q does not begin with \"/\"; give the path as a request carries it, such as \"/healthz\"", p)
 	}
 	for _, c := range p {
 		if s := string(c); (&url.URL{Path: s}).EscapedPath() != s {
-			return fmt.Errorf("middleware: ExcludePaths: %q holds %q, which a request path carries only percent-encoded, and an encoded path is never excluded (allowed: ASCII letters, digits and $&+,-./:;=@_~): %w", p, s, jwtverify.ErrConfig)
+			return configError(field, "%q holds %q, which a request path carries only percent-encoded, and an encoded path is never excluded (allowed: ASCII letters, digits and $&+,-./:;=@_~)", p, s)
 		}
 	}
 	for seg := range strings.SplitSeq(p[1:], "/") {
 		switch seg {
 		case ".", "..":
-			return fmt.Errorf("middleware: ExcludePaths: %q has a %q segment, which clients and routers resolve differently; give the resolved path: %w", p, seg, jwtverify.ErrConfig)
+			return configError(field, "%q has a %q segment, which clients and routers resolve differently; give the resolved path", p, seg)
 		}
 	}
 	if strings.Contains(p, "//") {
-		return fmt.Errorf("middleware: ExcludePaths: %q has an empty segment (\"//\"), which routers treat differently; give the path with single slashes: %w", p, jwtverify.ErrConfig)
+		return configError(field, "%q has an empty segment (\"//\"), which routers treat differently; give the path with single slashes", p)
 	}
 	return nil
 }

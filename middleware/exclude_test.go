@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +14,29 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
+// excluder returns a function that reports whether a Guard with paths as
+// Config.ExcludePaths lets a request without a token through.
+func excluder(t testing.TB, paths ...string) func(testing.TB, *http.Request) bool {
+	t.Helper()
+	refuse := middleware.AuthenticatorFunc(func(context.Context, string) (*jwtverify.Claims, error) {
+		return nil, jwtverify.ErrInvalidToken
+	})
+	g := guard(t, refuse, middleware.Config{ExcludePaths: paths})
+	return func(t testing.TB, r *http.Request) bool {
+		t.Helper()
+		c, err := g.Check(r)
+		if err != nil && !errors.Is(err, middleware.ErrNoToken) {
+			t.Fatalf("Check = %v, want nil or ErrNoToken", err)
+		}
+		return err == nil && c == nil
+	}
+}
+
 // TestExcludePathsMatch: a request is excluded only when its path, as the
 // request line carried it, is byte for byte a listed path. The same variants
 // go through real routers in internal/pathtest.
 func TestExcludePathsMatch(t *testing.T) {
-	exclude := middleware.ExcludePaths("/healthz", "/metrics/", "/", "/v1/a:b@c")
+	exclude := excluder(t, "/healthz", "/metrics/", "/", "/v1/a:b@c")
 	cases := []struct {
 		target string
 		want   bool
@@ -49,8 +68,8 @@ func TestExcludePathsMatch(t *testing.T) {
 			if r.RequestURI != tc.target {
 				t.Fatalf("RequestURI = %q, want %q", r.RequestURI, tc.target)
 			}
-			if got := exclude(r); got != tc.want {
-				t.Errorf("ExcludePaths(...)(GET %s) = %v, want %v (URL.Path %q, URL.RawPath %q)", tc.target, got, tc.want, r.URL.Path, r.URL.RawPath)
+			if got := exclude(t, r); got != tc.want {
+				t.Errorf("GET %s excluded = %v, want %v (URL.Path %q, URL.RawPath %q)", tc.target, got, tc.want, r.URL.Path, r.URL.RawPath)
 			}
 		})
 	}
@@ -61,7 +80,7 @@ func TestExcludePathsMatch(t *testing.T) {
 		for target, want := range map[string]bool{"/api/healthz": true, "/api/health%7a": false} {
 			var got bool
 			http.StripPrefix("/api", http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-				got = exclude(r)
+				got = exclude(t, r)
 			})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
 			if got != want {
 				t.Errorf("behind StripPrefix(\"/api\"): GET %s excluded = %v, want %v", target, got, want)
@@ -69,62 +88,48 @@ func TestExcludePathsMatch(t *testing.T) {
 		}
 	})
 	t.Run("no URL", func(t *testing.T) {
-		if exclude(&http.Request{}) {
+		if exclude(t, &http.Request{}) {
 			t.Error("a request without URL was excluded")
 		}
 	})
 	t.Run("no paths", func(t *testing.T) {
-		if middleware.ExcludePaths()(httptest.NewRequest(http.MethodGet, "/", nil)) {
-			t.Error("ExcludePaths() excluded /")
+		if excluder(t)(t, httptest.NewRequest(http.MethodGet, "/", nil)) {
+			t.Error("no ExcludePaths excluded /")
 		}
 	})
 }
 
 // TestExcludePathsConfig: a path that could never be the path a router
-// routes is a configuration mistake, reported as jwtverify.ErrConfig.
+// routes is a configuration mistake, reported by NewGuard as
+// jwtverify.ErrConfig.
 func TestExcludePathsConfig(t *testing.T) {
+	a := middleware.AuthenticatorFunc(func(context.Context, string) (*jwtverify.Claims, error) { return nil, nil })
 	for _, p := range []string{
 		"", "healthz", "*", "/health%7a", "/a b", "/healthz?x=1", "/healthz#top", "/é",
 		"/a(b)", "/x/../healthz", "/./healthz", "/healthz/.", "/..", "//healthz", "/healthz//",
 		"/a\x00", "/a\\b",
 	} {
 		t.Run(p, func(t *testing.T) {
-			err := excludePanic(p)
-			if !errors.Is(err, jwtverify.ErrConfig) {
-				t.Fatalf("ExcludePaths(%q) panicked with %v, want an error matching jwtverify.ErrConfig", p, err)
+			g, err := middleware.NewGuard(a, middleware.Config{ExcludePaths: []string{"/ok", p}})
+			if !errors.Is(err, jwtverify.ErrConfig) || g != nil {
+				t.Fatalf("NewGuard(ExcludePaths %q) = %v, %v; want an error matching jwtverify.ErrConfig", p, g, err)
 			}
-			if !strings.HasPrefix(err.Error(), "middleware: ExcludePaths: ") {
-				t.Errorf("error %q lacks the package prefix", err)
+			if prefix := "middleware: invalid configuration: Config.ExcludePaths[1] "; !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("error %q does not begin with %q", err, prefix)
 			}
 		})
 	}
 	for _, p := range []string{"/", "/healthz", "/healthz/", "/Metrics", "/a-b_c.d~e", "/v1/$&+,:;=@", "/.well-known/x"} {
 		t.Run(p, func(t *testing.T) {
-			if err := excludePanic(p); err != nil {
-				t.Fatalf("ExcludePaths(%q) panicked: %v", p, err)
+			if _, err := middleware.NewGuard(a, middleware.Config{ExcludePaths: []string{p}}); err != nil {
+				t.Fatalf("NewGuard(ExcludePaths %q) = %v", p, err)
 			}
 		})
 	}
 }
 
-// excludePanic calls ExcludePaths(p) and returns the error it panicked with,
-// or nil.
-func excludePanic(p string) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			e, ok := v.(error)
-			if !ok {
-				e = errors.New("panic with a non-error value")
-			}
-			err = e
-		}
-	}()
-	middleware.ExcludePaths(p)
-	return nil
-}
-
 // FuzzExcludePaths sends arbitrary request targets through the server's own
-// request parser: whenever ExcludePaths lets one through, the path on the
+// request parser: whenever a Guard's ExcludePaths lets one through, the path on the
 // request line must be byte for byte a listed path.
 func FuzzExcludePaths(f *testing.F) {
 	for _, s := range []string{
@@ -134,10 +139,10 @@ func FuzzExcludePaths(f *testing.F) {
 		f.Add(s)
 	}
 	listed := []string{"/healthz", "/", "/a:b"}
-	exclude := middleware.ExcludePaths(listed...)
+	exclude := excluder(f, listed...)
 	f.Fuzz(func(t *testing.T, target string) {
 		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n")))
-		if err != nil || !exclude(r) {
+		if err != nil || !exclude(t, r) {
 			return
 		}
 		path := requestLinePath(r.RequestURI)

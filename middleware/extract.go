@@ -12,75 +12,105 @@ import (
 // paramName is the form, query and (by default) cookie name of RFC 6750.
 const paramName = "access_token"
 
+// A source is a token source other than the Authorization header: it
+// returns the token r sends that way, "" if none, or an error matching
+// ErrInvalidRequest (or jwtverify.ErrMalformed, for an oversized token).
+type source func(g *Guard, r *http.Request) (string, error)
+
+// sources returns the optional sources cfg enables, in a fixed order.
+func sources(cfg Config) []source {
+	var s []source
+	if cfg.InsecureQueryToken {
+		s = append(s, (*Guard).queryToken)
+	}
+	if cfg.FormToken {
+		s = append(s, (*Guard).formToken)
+	}
+	if cfg.CookieName != "" {
+		s = append(s, (*Guard).cookieToken)
+	}
+	return s
+}
+
 // token extracts the one bearer token of r from the sources g enables
 // (RFC 6750 §2). It returns ErrNoToken when there is none, and an error
 // matching ErrInvalidRequest when the request is malformed or sends a token
 // in more than one way.
 func (g *Guard) token(r *http.Request) (string, error) {
-	var tok string
+	tok, none, err := g.headerToken(r)
+	if err != nil {
+		return "", err
+	}
 	found := 0
-	var noToken error = ErrNoToken
-
-	switch hs := r.Header["Authorization"]; len(hs) {
-	case 0:
-	case 1:
-		t, err := g.bearer(hs[0])
-		switch {
-		case err == errUnsupportedScheme:
-			noToken = err
-		case err != nil:
-			return "", err
-		default:
-			tok, found = t, 1
-		}
-	default:
-		return "", errTwoHeaders
+	if tok != "" {
+		found = 1
 	}
-
-	if g.query && r.URL != nil && strings.Contains(r.URL.RawQuery, paramName) {
-		q, _ := url.ParseQuery(r.URL.RawQuery) // a malformed pair is skipped, as r.URL.Query does
-		t, n, err := g.param(q[paramName], errTwoParams)
+	for _, src := range g.sources {
+		t, err := src(g, r)
 		if err != nil {
 			return "", err
 		}
-		if n > 0 {
+		if t != "" {
 			tok, found = t, found+1
 		}
 	}
-	if g.form && formRequest(r) {
-		f, err := g.postForm(r)
-		if err != nil {
-			return "", err
-		}
-		t, n, err := g.param(f[paramName], errTwoParams)
-		if err != nil {
-			return "", err
-		}
-		if n > 0 {
-			tok, found = t, found+1
-		}
-	}
-	if g.cookie != "" {
-		var vals []string
-		for _, c := range r.CookiesNamed(g.cookie) {
-			vals = append(vals, c.Value)
-		}
-		t, n, err := g.param(vals, errTwoCookies)
-		if err != nil {
-			return "", err
-		}
-		if n > 0 {
-			tok, found = t, found+1
-		}
-	}
-
 	switch found {
 	case 0:
-		return "", noToken
+		return "", none
 	case 1:
 		return tok, nil
 	}
 	return "", errTwoWays
+}
+
+// headerToken returns the token of r's Authorization header, or "" and the
+// error that reports a request without a token: ErrNoToken, or
+// errUnsupportedScheme for a header of another scheme. A malformed header,
+// or more than one, is an error.
+func (g *Guard) headerToken(r *http.Request) (tok string, none, err error) {
+	switch hs := r.Header["Authorization"]; len(hs) {
+	case 0:
+		return "", ErrNoToken, nil
+	case 1:
+		tok, err = g.bearer(hs[0])
+		if err == errUnsupportedScheme {
+			return "", err, nil
+		}
+		return tok, ErrNoToken, err
+	default:
+		return "", nil, errTwoHeaders
+	}
+}
+
+// queryToken is the access_token query parameter (RFC 6750 §2.3).
+func (g *Guard) queryToken(r *http.Request) (string, error) {
+	if r.URL == nil || !strings.Contains(r.URL.RawQuery, paramName) {
+		return "", nil
+	}
+	q, _ := url.ParseQuery(r.URL.RawQuery) // a malformed pair is skipped, as r.URL.Query does
+	return g.param(q[paramName], errTwoParams)
+}
+
+// formToken is the access_token member of a form body (RFC 6750 §2.2).
+func (g *Guard) formToken(r *http.Request) (string, error) {
+	if !formRequest(r) {
+		return "", nil
+	}
+	f, err := g.postForm(r)
+	if err != nil {
+		return "", err
+	}
+	return g.param(f[paramName], errTwoParams)
+}
+
+// cookieToken is the value of the cookie named Config.CookieName.
+func (g *Guard) cookieToken(r *http.Request) (string, error) {
+	cookies := r.CookiesNamed(g.cookie)
+	vals := make([]string, len(cookies))
+	for i, c := range cookies {
+		vals[i] = c.Value
+	}
+	return g.param(vals, errTwoCookies)
 }
 
 // bearer parses one Authorization header value: "Bearer" (any case), one or
@@ -102,24 +132,24 @@ func (g *Guard) bearer(h string) (string, error) {
 	return tok, nil
 }
 
-// param checks the values of a token parameter or cookie: none, or exactly one
-// non-empty b64token.
-func (g *Guard) param(vals []string, dup error) (string, int, error) {
+// param checks the values of a token parameter or cookie: none (""), or
+// exactly one non-empty b64token; dup reports more than one.
+func (g *Guard) param(vals []string, dup error) (string, error) {
 	switch len(vals) {
 	case 0:
-		return "", 0, nil
+		return "", nil
 	case 1:
 	default:
-		return "", 0, dup
+		return "", dup
 	}
 	v := vals[0]
 	if len(v) > g.maxToken {
-		return "", 0, errTooLong
+		return "", errTooLong
 	}
 	if !isB64Token(v) {
-		return "", 0, errTokenSyntax
+		return "", errTokenSyntax
 	}
-	return v, 1, nil
+	return v, nil
 }
 
 // errTooLong refuses a token over Config.MaxTokenBytes without scanning it.

@@ -94,3 +94,13 @@ func recordingHooks() middleware.Hooks {
 		}
 	}}
 }
+
+// guard returns middleware.NewGuard(a, cfg), failing t on an error.
+func guard(t testing.TB, a middleware.Authenticator, cfg middleware.Config) *middleware.Guard {
+	t.Helper()
+	g, err := middleware.NewGuard(a, cfg)
+	if err != nil {
+		t.Fatalf("NewGuard: %v", err)
+	}
+	return g
+}

@@ -26,7 +26,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add("", "", "access_token=a&access_token=b", "tg=abc")
 	f.Add("Bearer ab==", "", "", "")
 	f.Add("Bearer é", "", "", "")
-	g := newGuard(Config{InsecureQueryToken: true, CookieName: "tg", MaxTokenBytes: 256})
+	g := mustGuard(f, Config{InsecureQueryToken: true, CookieName: "tg", MaxTokenBytes: 256})
 	f.Fuzz(func(t *testing.T, h1, h2, query, cookie string) {
 		r := &http.Request{Method: http.MethodGet, Header: http.Header{}, URL: &url.URL{Path: "/", RawQuery: query}}
 		if h1 != "" {

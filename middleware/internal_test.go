@@ -55,7 +55,7 @@ func BenchmarkIsB64Token(b *testing.B) {
 // TestBearerLimitIsOnTheToken: MaxTokenBytes bounds the token, however many
 // spaces separate it from the scheme.
 func TestBearerLimitIsOnTheToken(t *testing.T) {
-	g := newGuard(Config{MaxTokenBytes: 16})
+	g := mustGuard(t, Config{MaxTokenBytes: 16})
 	for h, want := range map[string]error{
 		"Bearer " + strings.Repeat("a", 16):    nil,
 		"Bearer    " + strings.Repeat("a", 16): nil,
@@ -66,4 +66,14 @@ func TestBearerLimitIsOnTheToken(t *testing.T) {
 			t.Errorf("bearer(%q) = %v, want %v", h, err, want)
 		}
 	}
+}
+
+// mustGuard returns newGuard(cfg), failing tb on an error.
+func mustGuard(tb testing.TB, cfg Config) *Guard {
+	tb.Helper()
+	g, err := newGuard(cfg)
+	if err != nil {
+		tb.Fatalf("newGuard: %v", err)
+	}
+	return g
 }

@@ -65,11 +65,11 @@ func TestDefaultLogger(t *testing.T) {
 	down, downToken := downAuthenticator(t)
 	// The Guards exist before the default logger changes: the change must
 	// still count.
-	g := middleware.NewGuard(f.verifier, middleware.Config{Exclude: middleware.ExcludePaths("/healthz")})
-	gDown := middleware.NewGuard(down, middleware.Config{})
+	g := guard(t, f.verifier, middleware.Config{ExcludePaths: []string{"/healthz"}})
+	gDown := guard(t, down, middleware.Config{})
 	h := g.Handler(http.NotFoundHandler())
 	hDown := gDown.Handler(http.NotFoundHandler())
-	noGuard := middleware.RequireScopes("orders:read")(http.NotFoundHandler())
+	ruleAlone := g.Require(middleware.Scopes("orders:read"))(http.NotFoundHandler())
 
 	cases := []struct {
 		name    string
@@ -86,7 +86,7 @@ func TestDefaultLogger(t *testing.T) {
 		{"expired token", h, "/orders", "Bearer " + f.expired, f.expired, slog.LevelDebug, "expired", "401"},
 		{"tampered token", h, "/orders", "Bearer " + f.tampered, f.tampered, slog.LevelDebug, "signature", "401"},
 		{"malformed header", h, "/orders", "Bearer " + f.valid + " x", f.valid, slog.LevelDebug, "invalid_request", "400"},
-		{"route check without a Guard", noGuard, "/orders", "", "", slog.LevelDebug, "no_token", "401"},
+		{"route rule without its Guard in front", ruleAlone, "/orders", "", "", slog.LevelDebug, "no_token", "401"},
 		{"key source down", hDown, "/orders", "Bearer " + downToken, downToken, slog.LevelDebug, "unavailable", "503"},
 	}
 	for _, tc := range cases {
@@ -149,12 +149,12 @@ func TestDefaultLogger(t *testing.T) {
 	t.Run("Config.Logger wins", func(t *testing.T) {
 		def, own := &capture{level: slog.LevelDebug}, &capture{level: slog.LevelDebug}
 		setDefault(t, def)
-		g := middleware.NewGuard(f.verifier, middleware.Config{Logger: slog.New(own)})
+		g := guard(t, f.verifier, middleware.Config{Logger: slog.New(own)})
 		g.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 		if d, o := def.take(), own.take(); len(d) != 0 || len(o) != 1 {
 			t.Errorf("default logger got %d records, Config.Logger %d; want 0 and 1", len(d), len(o))
 		}
-		gd := middleware.NewGuard(down, middleware.Config{Logger: slog.New(own)})
+		gd := guard(t, down, middleware.Config{Logger: slog.New(own)})
 		req := httptest.NewRequest(http.MethodGet, "/orders", nil)
 		req.Header.Set("Authorization", "Bearer "+downToken)
 		gd.Handler(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), req)

@@ -5,16 +5,16 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
 // Authenticator turns a bearer token into claims. [*jwtverify.Verifier]
-// implements it, and so can an introspection client or a chain of both.
-// Errors should match [jwtverify.ErrInvalidToken] (the token is refused,
-// 401) or [jwtverify.ErrUnavailable] (the token could not be checked, 503);
-// any other error is answered as invalid_token. Errors must not contain the
+// implements it, and so can an introspection client, a combination of both
+// ([Chain], [Both]) or your own type. Errors should match
+// [jwtverify.ErrInvalidToken] (the token is refused, 401) or
+// [jwtverify.ErrUnavailable] (the token could not be checked, 503); any
+// other error is answered as invalid_token. Errors must not contain the
 // token.
 //
 // An Authenticator must be safe for concurrent use: one value serves every
@@ -34,7 +34,7 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, token string) (*jwt
 
 // Config configures a [Guard]. The zero value is strict: a bearer token in
 // the Authorization header only, on every request, realm "api", rejections
-// logged to [slog.Default] at Debug. [NewGuard] copies it:
+// logged to [slog.Default] at Debug. [NewGuard] checks it and copies it:
 // later changes have no effect.
 type Config struct {
 	// Realm is the realm of the WWW-Authenticate challenge. If empty, "api"
@@ -45,17 +45,45 @@ type Config struct {
 	// without claims (jwtverify.ClaimsFromContext reports false). A token
 	// that is sent is still checked and, if bad, rejected; so is an
 	// Authorization header of another scheme. Routes that need a token
-	// then say so with [RequireScopes], [RequireAnyScope] or [Require],
-	// which answer 401 when there are no claims.
+	// then say so with [Guard.Require], which answers 401 when there are
+	// no claims.
 	Optional bool
-	// Exclude, if set, selects requests that pass without any check and
-	// without claims (health checks, metrics). It runs first, on every
-	// request, and must be safe for concurrent use. It must decide on the
-	// path the router will route, not on a decoded or cleaned copy of it:
-	// [ExcludePaths] does, and says how; a function of your own that
+	// ExcludePaths lists paths, such as "/healthz", whose requests pass
+	// without any check and without claims. The query does not count:
+	// "/healthz?verbose=1" is excluded too. If empty, no path is excluded.
+	//
+	// A request is excluded only when its path is byte for byte a listed
+	// one, as the request line carries it: a path with a percent-escape
+	// anywhere (even of a plain letter: "/health%7a" is not "/healthz"), a
+	// doubled slash, a dot segment, a trailing slash that the listed path
+	// lacks, or another case is not excluded, and needs a token like any
+	// other request. Routers do not agree on what such a path means: echo,
+	// chi and gin with UseRawPath route on the path as sent, escapes and
+	// all, while others decode or clean it first; a request let through
+	// because its decoded path looked public could reach a protected
+	// route. Requests are compared on r.URL (Path and RawPath), the URL
+	// the router after the Guard routes on; a handler in front of the
+	// Guard that rewrites r.URL (such as [http.StripPrefix]) changes what
+	// is compared. Behind a chi Mount or a framework's route group, paths
+	// are still full paths.
+	//
+	// Each path must begin with "/", hold only characters that a request
+	// path carries unescaped (ASCII letters, digits and $&+,-./:;=@_~),
+	// and have no empty segment ("//") and no "." or ".." segment: such a
+	// path could never be excluded, or could be excluded on one router and
+	// routed elsewhere on another. [NewGuard] returns an error for one
+	// that does not.
+	ExcludePaths []string
+	// Exclude, if set, selects further requests that pass without any
+	// check and without claims (a CORS preflight, for example); a request
+	// that ExcludePaths or Exclude selects is excluded. It runs first, on
+	// every request that ExcludePaths does not exclude, and must be safe
+	// for concurrent use. It must decide on the path the router will
+	// route, not on a decoded or cleaned copy of it: a function that
 	// compares r.URL.Path alone lets "/health%7a" reach a protected route
 	// on routers that route the path as sent (echo, chi, gin with
-	// UseRawPath). If nil, no request is excluded.
+	// UseRawPath); list paths in ExcludePaths instead. If nil, it excludes
+	// nothing.
 	Exclude func(*http.Request) bool
 
 	// FormToken also accepts the token as the access_token member of an
@@ -65,6 +93,7 @@ type Config struct {
 	// the handler can still read it. Off by default.
 	FormToken bool
 	// MaxFormBytes bounds the body read for FormToken. If zero, 64 KiB.
+	// It must not be negative.
 	MaxFormBytes int64
 	// InsecureQueryToken also accepts the token as the access_token query
 	// parameter (RFC 6750 §2.3). The RFC discourages it: URLs end up in
@@ -72,14 +101,16 @@ type Config struct {
 	// Off by default.
 	InsecureQueryToken bool
 	// CookieName, if set, also accepts the token as the value of the cookie
-	// of that name, for browser back-ends. Cookies are sent by browsers
-	// on their own, so a service that turns this on MUST protect
+	// of that name, for browser back-ends. It must be a valid cookie name
+	// (an RFC 9110 token, such as "access_token"). Cookies are sent by
+	// browsers on their own, so a service that turns this on MUST protect
 	// state-changing routes against cross-site requests (SameSite cookies,
 	// [http.CrossOriginProtection]); this package does not.
 	CookieName string
 	// MaxTokenBytes bounds the length of a token from any source; a longer
 	// one is refused as invalid_token without reaching the Authenticator.
-	// If zero, [jwtverify.DefaultMaxTokenBytes] (8 KiB).
+	// If zero, 8 KiB (the default limit of jwtverify.Config.MaxTokenBytes
+	// too). It must not be negative.
 	MaxTokenBytes int
 
 	// ErrorHandler, if set, writes the answer to refused requests in place
@@ -103,104 +134,69 @@ type Config struct {
 	Hooks Hooks
 }
 
-// Hooks observe the Guard's decisions, for metrics or audit. Any field may be
+// Hooks observe a Guard's decisions, for metrics or audit. Any field may be
 // nil. Hooks may run concurrently and must be fast: they run on the request's
 // goroutine. They never get the token.
 type Hooks struct {
 	// Authenticated is called after a token was accepted.
 	Authenticated func(ctx context.Context, c *jwtverify.Claims)
-	// Rejected is called for every refused request, including refusals by
-	// [RequireScopes], [RequireAnyScope] and [Require] behind the Guard.
+	// Rejected is called for every request the Guard refuses, including
+	// refusals by the route rules of [Guard.Require] (and of the adapters'
+	// Require, which answer through [Guard.Reject] too).
 	Rejected func(ctx context.Context, rej Rejection)
 }
-
-// Defaults of [Config].
-const (
-	// DefaultRealm is the realm of a zero Config.Realm.
-	DefaultRealm = "api"
-	// DefaultMaxFormBytes is the body limit of a zero Config.MaxFormBytes.
-	DefaultMaxFormBytes = 64 << 10
-)
 
 // Guard authenticates requests. Its [Guard.Check] makes the decision and
 // [Guard.Reject] writes the answer; [Guard.Handler] wires them for net/http,
 // and the adapters in the sub-packages wire the same two calls for gin and
-// echo. A Guard is safe for concurrent use.
+// echo. Route rules ([Guard.Require], [Guard.Authorize]) run behind it and
+// answer through the same renderer. A Guard is safe for concurrent use.
 type Guard struct {
 	auth          Authenticator
-	realm         string
 	challenge     string // `Bearer realm="…"`
 	optional      bool
+	paths         map[string]struct{} // Config.ExcludePaths
 	exclude       func(*http.Request) bool
-	form          bool
+	sources       []source // the optional token sources Config enables, in order
 	maxForm       int64
-	query         bool
 	cookie        string
 	maxToken      int
 	onError       func(http.ResponseWriter, *http.Request, Rejection)
 	log           *slog.Logger
 	authenticated func(context.Context, *jwtverify.Claims)
 	rejected      func(context.Context, Rejection)
-	plain         bool // renders like defaultGuard: NewContext need not carry it
 }
 
 // New returns net/http middleware that requires a valid bearer token on every
-// request, with the defaults of a zero [Config]. It panics if a is nil.
+// request, with the defaults of a zero [Config]: it is
+// [NewGuard](a, Config{}) followed by [Guard.Handler], and a zero Config
+// cannot fail. It panics if a is nil.
 //
 //	http.ListenAndServe(addr, middleware.New(verifier)(mux))
 func New(a Authenticator) func(http.Handler) http.Handler {
-	return NewGuard(a, Config{}).Handler
+	g, err := NewGuard(a, Config{})
+	if err != nil {
+		panic(err) // unreachable: a zero Config is valid
+	}
+	return g.Handler
 }
 
-// NewGuard returns a Guard for a and cfg. It panics if a is nil or cfg is
-// invalid (a realm or cookie name with characters HTTP does not allow there,
-// a negative limit): those are programming errors, like an invalid pattern
-// given to [http.ServeMux.Handle].
-func NewGuard(a Authenticator, cfg Config) *Guard {
+// NewGuard returns a Guard that authenticates tokens with a, configured by
+// cfg. Every invalid setting of cfg (a realm or cookie name with characters
+// HTTP does not allow there, a negative limit, a path of ExcludePaths that
+// could never be excluded) is an error matching [jwtverify.ErrConfig] that
+// names the field. It panics if a is nil: that is a programming error, not
+// a configuration one.
+func NewGuard(a Authenticator, cfg Config) (*Guard, error) {
 	if a == nil {
-		panic("middleware: nil Authenticator")
+		panic("middleware: NewGuard with a nil Authenticator")
 	}
-	g := newGuard(cfg)
+	g, err := newGuard(cfg)
+	if err != nil {
+		return nil, err
+	}
 	g.auth = a
-	return g
-}
-
-func newGuard(cfg Config) *Guard {
-	g := &Guard{
-		realm:         cfg.Realm,
-		optional:      cfg.Optional,
-		exclude:       cfg.Exclude,
-		form:          cfg.FormToken,
-		maxForm:       cfg.MaxFormBytes,
-		query:         cfg.InsecureQueryToken,
-		cookie:        cfg.CookieName,
-		maxToken:      cfg.MaxTokenBytes,
-		onError:       cfg.ErrorHandler,
-		log:           cfg.Logger,
-		authenticated: cfg.Hooks.Authenticated,
-		rejected:      cfg.Hooks.Rejected,
-	}
-	if g.realm == "" {
-		g.realm = DefaultRealm
-	}
-	if !quotable(g.realm) {
-		panic("middleware: Config.Realm holds a character not allowed in a WWW-Authenticate quoted string")
-	}
-	if g.maxForm < 0 || g.maxToken < 0 {
-		panic("middleware: Config.MaxFormBytes and Config.MaxTokenBytes must not be negative")
-	}
-	if g.maxForm == 0 {
-		g.maxForm = DefaultMaxFormBytes
-	}
-	if g.maxToken == 0 {
-		g.maxToken = jwtverify.DefaultMaxTokenBytes
-	}
-	if g.cookie != "" && strings.IndexFunc(g.cookie, func(r rune) bool { return !isTchar(r) }) >= 0 {
-		panic("middleware: Config.CookieName is not a valid cookie name")
-	}
-	g.challenge = `Bearer realm="` + g.realm + `"`
-	g.plain = g.realm == DefaultRealm && g.onError == nil && g.log == nil && g.rejected == nil
-	return g
+	return g, nil
 }
 
 // errNoClaims is what an Authenticator that returned neither claims nor an
@@ -210,15 +206,16 @@ var errNoClaims = errors.New("middleware: Authenticator returned neither claims 
 // Check decides whether r may proceed. It extracts the bearer token as
 // RFC 6750 says, from the sources [Config] enables, and authenticates it. It
 // returns the claims of an accepted token; nil claims and a nil error when r
-// may proceed without a token (an excluded route, or [Config.Optional] and no
-// token sent); or an error whose category (see [ErrNoToken]) decides the
-// answer. It writes nothing; pass its error to [Guard.Reject].
+// may proceed without a token (an excluded request, or [Config.Optional] and
+// no token sent); or an error whose category (see [ErrNoToken]) decides the
+// answer. It writes nothing; pass its error to [Guard.Reject], and the
+// claims on to the handler with [jwtverify.ContextWithClaims].
 //
 // Check does not modify r, except that with [Config.FormToken] on a form
 // request's body is consumed and its form stored in r.Form and r.PostForm,
 // as [http.Request.ParseForm] does.
 func (g *Guard) Check(r *http.Request) (*jwtverify.Claims, error) {
-	if g.exclude != nil && g.exclude(r) {
+	if g.excluded(r) {
 		return nil, nil
 	}
 	tok, err := g.token(r)
@@ -244,11 +241,11 @@ func (g *Guard) Check(r *http.Request) (*jwtverify.Claims, error) {
 
 // Handler returns next protected by g: requests that [Guard.Check] refuses
 // are answered by [Guard.Reject] and never reach next; the others reach it
-// with a request whose context carries the claims (see
-// [jwtverify.ClaimsFromContext]) and g (see [Guard.NewContext]).
+// with a request whose context carries the claims, if any (see
+// [jwtverify.ClaimsFromContext]). It panics if next is nil.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	if next == nil {
-		panic("middleware: nil next handler")
+		panic("middleware: Guard.Handler with a nil next handler")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := g.Check(r)
@@ -256,35 +253,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 			g.Reject(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(g.NewContext(r.Context(), c)))
+		if c != nil {
+			r = r.WithContext(jwtverify.ContextWithClaims(r.Context(), c))
+		}
+		next.ServeHTTP(w, r)
 	})
-}
-
-type guardKey struct{}
-
-// NewContext returns a copy of ctx that carries c (when not nil, through
-// [jwtverify.ContextWithClaims]) and g, so that [RequireScopes],
-// [RequireAnyScope], [Require] and [Reject] further down answer with g's
-// realm, error handler, logger and hooks. Adapters call it after
-// [Guard.Check].
-func (g *Guard) NewContext(ctx context.Context, c *jwtverify.Claims) context.Context {
-	if !g.plain { // a Guard that renders like the default one saves an allocation
-		ctx = context.WithValue(ctx, guardKey{}, g)
-	}
-	if c != nil {
-		ctx = jwtverify.ContextWithClaims(ctx, c)
-	}
-	return ctx
-}
-
-// defaultGuard renders rejections of requests that no Guard has seen.
-var defaultGuard = newGuard(Config{})
-
-// guardFrom returns the Guard that [Guard.NewContext] put on ctx, or one with
-// the defaults of a zero [Config].
-func guardFrom(ctx context.Context) *Guard {
-	if g, ok := ctx.Value(guardKey{}).(*Guard); ok {
-		return g
-	}
-	return defaultGuard
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,22 +17,22 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
-// serve runs req through g in front of a handler that reports the claims it
+// serve runs req through g and g.Require(rules...) in front of a handler that reports the claims it
 // saw and the form value "note", and returns the recorder and the error of
 // the rejection, if any.
-func serve(t *testing.T, g *middleware.Guard, req *http.Request) (*httptest.ResponseRecorder, error) {
+func serve(t *testing.T, g *middleware.Guard, req *http.Request, rules ...middleware.Rule) (*httptest.ResponseRecorder, error) {
 	t.Helper()
 	var rejected error
 	rec := new(recorder)
 	req = req.WithContext(context.WithValue(req.Context(), recorderKey{}, rec))
-	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := g.Handler(g.Require(rules...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := jwtverify.ClaimsFromContext(r.Context())
 		sub := "-"
 		if ok {
 			sub = c.Subject
 		}
 		fmt.Fprintf(w, "sub=%s note=%s", sub, r.PostFormValue("note"))
-	}))
+	})))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	if len(rec.rej) > 0 {
@@ -91,7 +92,7 @@ func TestSources(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w, err := serve(t, middleware.NewGuard(f.verifier, tc.cfg), tc.req)
+			w, err := serve(t, guard(t, f.verifier, tc.cfg), tc.req)
 			if w.Code != tc.status {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tc.status, w.Body)
 			}
@@ -139,7 +140,7 @@ func TestCategories(t *testing.T) {
 				}
 				return nil, tc.ret
 			})
-			g := middleware.NewGuard(a, middleware.Config{
+			g := guard(t, a, middleware.Config{
 				Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { got = rej }},
 			})
 			req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -193,7 +194,7 @@ func TestErrorHandlerAndLogging(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var got middleware.Rejection
-	g := middleware.NewGuard(f.verifier, middleware.Config{
+	g := guard(t, f.verifier, middleware.Config{
 		Realm:  "orders",
 		Logger: logger,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, rej middleware.Rejection) {
@@ -236,7 +237,7 @@ func TestErrorHandlerAndLogging(t *testing.T) {
 func TestUnavailableLogsWarn(t *testing.T) {
 	down, tok := downAuthenticator(t)
 	var buf bytes.Buffer
-	g := middleware.NewGuard(down, middleware.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	g := guard(t, down, middleware.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	w := httptest.NewRecorder()
@@ -249,30 +250,241 @@ func TestUnavailableLogsWarn(t *testing.T) {
 	}
 }
 
-// TestRejectWithoutGuard: route checks used without a Guard answer with the
-// defaults.
-func TestRejectWithoutGuard(t *testing.T) {
-	w := httptest.NewRecorder()
-	middleware.RequireScopes("a")(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != `Bearer realm="api"` {
-		t.Errorf("answer = %d %q, want 401 Bearer realm=\"api\"", w.Code, w.Header().Get("WWW-Authenticate"))
+// TestRequireAnswersThroughItsGuard: a route rule answers with the realm,
+// hooks and error handler of the Guard it belongs to, found by the code and
+// not on the request context: also when that Guard did not run first, and
+// when another Guard did.
+func TestRequireAnswersThroughItsGuard(t *testing.T) {
+	f := newFixture(t)
+	var shopRejected, otherRejected int
+	shop := guard(t, f.verifier, middleware.Config{Realm: "shop", Hooks: middleware.Hooks{
+		Rejected: func(context.Context, middleware.Rejection) { shopRejected++ },
+	}})
+	other := guard(t, f.verifier, middleware.Config{Realm: "other", Hooks: middleware.Hooks{
+		Rejected: func(context.Context, middleware.Rejection) { otherRejected++ },
+	}})
+	orders := shop.Require(middleware.Scopes("orders:read"))(http.NotFoundHandler())
+	cases := []struct {
+		name      string
+		h         http.Handler
+		token     string
+		status    int
+		challenge string
+	}{
+		{"no Guard in front, no claims", orders, "", 401, `Bearer realm="shop"`},
+		{"another Guard in front, no token", other.Handler(orders), "", 401, `Bearer realm="other"`},
+		{"another Guard in front, scope missing", other.Handler(orders), f.profile, 403,
+			`Bearer realm="shop", error="insufficient_scope", error_description="the access token lacks a required scope", scope="orders:read"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			shopRejected, otherRejected = 0, 0
+			req := httptest.NewRequest(http.MethodGet, "/orders", nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			w := httptest.NewRecorder()
+			tc.h.ServeHTTP(w, req)
+			if w.Code != tc.status || w.Header().Get("WWW-Authenticate") != tc.challenge {
+				t.Errorf("answer = %d %q, want %d %q", w.Code, w.Header().Get("WWW-Authenticate"), tc.status, tc.challenge)
+			}
+			wantShop := 1
+			if strings.Contains(tc.challenge, `"other"`) {
+				wantShop = 0
+			}
+			if shopRejected != wantShop || otherRejected != 1-wantShop {
+				t.Errorf("Rejected hooks called: shop %d, other %d; want %d, %d", shopRejected, otherRejected, wantShop, 1-wantShop)
+			}
+		})
+	}
+}
+
+// TestContextCarriesClaimsOnly: the Guard puts the claims on the request
+// context and nothing else; a request it lets through without claims
+// reaches the handler as it came.
+func TestContextCarriesClaimsOnly(t *testing.T) {
+	f := newFixture(t)
+	g := guard(t, f.verifier, middleware.Config{Realm: "shop", Optional: true, Hooks: recordingHooks()})
+	var inner *http.Request
+	h := g.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { inner = r }))
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if inner != req {
+		t.Errorf("without a token the handler got a derived request (%p, sent %p); want the request as sent", inner, req)
+	}
+
+	req = httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+f.valid)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	c, ok := jwtverify.ClaimsFromContext(inner.Context())
+	if !ok || c.Subject != "alice" {
+		t.Fatalf("handler's claims = %v, %v; want alice's", c, ok)
+	}
+	if want := jwtverify.ContextWithClaims(req.Context(), c); fmt.Sprint(inner.Context()) != fmt.Sprint(want) {
+		t.Errorf("handler's context = %v, want the request's with the claims only: %v", inner.Context(), want)
+	}
+}
+
+// TestRequire covers the rules of Guard.Require and Guard.Authorize.
+func TestRequire(t *testing.T) {
+	f := newFixture(t)
+	errTenant := errors.New("token of another tenant")
+	var ran []string
+	rule := func(name string, err error) middleware.Rule {
+		return func(*http.Request, *jwtverify.Claims) error {
+			ran = append(ran, name)
+			return err
+		}
+	}
+	cases := []struct {
+		name     string
+		optional bool
+		token    string
+		rules    []middleware.Rule
+		status   int
+		err      error    // the rejection's category; nil when served
+		ran      []string // the rules that ran, in order
+	}{
+		{"no rules, token", false, f.valid, nil, 200, nil, nil},
+		{"no rules, optional Guard, no token", true, "", nil, 401, middleware.ErrNoToken, nil},
+		{"rules without claims run none", true, "", []middleware.Rule{rule("a", nil)}, 401, middleware.ErrNoToken, nil},
+		{"all pass, in order", false, f.valid, []middleware.Rule{rule("a", nil), rule("b", nil)}, 200, nil, []string{"a", "b"}},
+		{"first refusal stops", false, f.valid, []middleware.Rule{rule("a", errTenant), rule("b", nil)}, 403, middleware.ErrForbidden, []string{"a"}},
+		{"uncategorized error keeps its identity", false, f.valid, []middleware.Rule{rule("a", errTenant)}, 403, errTenant, []string{"a"}},
+		{"categorized error answered as such", false, f.valid,
+			[]middleware.Rule{rule("a", fmt.Errorf("tenant db: %w", jwtverify.ErrUnavailable))}, 503, jwtverify.ErrUnavailable, []string{"a"}},
+		{"Scopes granted", false, f.valid, []middleware.Rule{middleware.Scopes("orders:read", "profile")}, 200, nil, nil},
+		{"Scopes lacking one", false, f.bob, []middleware.Rule{middleware.Scopes("orders:read", "profile")}, 403, middleware.ErrInsufficientScope, nil},
+		{"AnyScope with one", false, f.bob, []middleware.Rule{middleware.AnyScope("profile", "orders:read")}, 200, nil, nil},
+		{"AnyScope with none", false, f.bob, []middleware.Rule{middleware.AnyScope("admin", "root")}, 403, middleware.ErrInsufficientScope, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ran = nil
+			g := guard(t, f.verifier, middleware.Config{Optional: tc.optional, Hooks: recordingHooks()})
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if tc.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.token)
+			}
+			w, err := serve(t, g, req, tc.rules...)
+			if w.Code != tc.status || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+				t.Errorf("answer = %d, rejection %v; want %d, %v", w.Code, err, tc.status, tc.err)
+			}
+			if !slices.Equal(ran, tc.ran) {
+				t.Errorf("rules ran %q, want %q", ran, tc.ran)
+			}
+		})
+	}
+
+	t.Run("Scopes and AnyScope report what they need", func(t *testing.T) {
+		c, err := jwtverify.ParseClaims([]byte(`{"scope":"profile"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		for _, tc := range []struct {
+			rule middleware.Rule
+			any  bool
+		}{{middleware.Scopes("a", "b"), false}, {middleware.AnyScope("a", "b"), true}} {
+			var se *middleware.ScopeError
+			if err := tc.rule(r, c); !errors.As(err, &se) || !slices.Equal(se.Scopes, []string{"a", "b"}) || se.Any != tc.any {
+				t.Errorf("rule error = %v (%+v), want a ScopeError for a, b with Any %v", err, se, tc.any)
+			}
+		}
+	})
+
+	t.Run("rules are copied", func(t *testing.T) {
+		rules := []middleware.Rule{middleware.Scopes("orders:read")}
+		g := guard(t, f.verifier, middleware.Config{})
+		h := g.Handler(g.Require(rules...)(http.NotFoundHandler()))
+		rules[0] = middleware.Scopes("admin")
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Authorization", "Bearer "+f.bob)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusNotFound {
+			t.Errorf("status = %d, want 404: a later change to the caller's slice changed the rules", w.Code)
+		}
+	})
+}
+
+// TestNewGuardConfig: every invalid setting is an error that matches
+// jwtverify.ErrConfig and names the field; valid ones are accepted.
+func TestNewGuardConfig(t *testing.T) {
+	a := middleware.AuthenticatorFunc(func(context.Context, string) (*jwtverify.Claims, error) { return nil, nil })
+	for _, tc := range []struct {
+		name  string
+		cfg   middleware.Config
+		field string // "" when valid
+	}{
+		{"zero", middleware.Config{}, ""},
+		{"every field set", middleware.Config{Realm: "shop api", Optional: true, ExcludePaths: []string{"/healthz", "/"},
+			FormToken: true, MaxFormBytes: 1, InsecureQueryToken: true, CookieName: "__Host-at", MaxTokenBytes: 1}, ""},
+		{"realm with a quote", middleware.Config{Realm: `a"b`}, "Config.Realm"},
+		{"realm with a backslash", middleware.Config{Realm: `a\b`}, "Config.Realm"},
+		{"realm with a newline", middleware.Config{Realm: "a\nb"}, "Config.Realm"},
+		{"realm with non-ASCII", middleware.Config{Realm: "café"}, "Config.Realm"},
+		{"realm with invalid UTF-8", middleware.Config{Realm: "a\xffb"}, "Config.Realm"},
+		{"negative MaxFormBytes", middleware.Config{MaxFormBytes: -1}, "Config.MaxFormBytes"},
+		{"negative MaxTokenBytes", middleware.Config{MaxTokenBytes: -1}, "Config.MaxTokenBytes"},
+		{"cookie name with a space", middleware.Config{CookieName: "a b"}, "Config.CookieName"},
+		{"cookie name with '='", middleware.Config{CookieName: "a=b"}, "Config.CookieName"},
+		{"excluded path without slash", middleware.Config{ExcludePaths: []string{"/ok", "healthz"}}, "Config.ExcludePaths[1]"},
+		{"excluded path with an escape", middleware.Config{ExcludePaths: []string{"/health%7a"}}, "Config.ExcludePaths[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := middleware.NewGuard(a, tc.cfg)
+			if tc.field == "" {
+				if err != nil || g == nil {
+					t.Fatalf("NewGuard = %v, %v; want a Guard", g, err)
+				}
+				return
+			}
+			if !errors.Is(err, jwtverify.ErrConfig) || g != nil {
+				t.Fatalf("NewGuard = %v, %v; want an error matching jwtverify.ErrConfig", g, err)
+			}
+			if prefix := "middleware: invalid configuration: " + tc.field + " "; !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("error %q does not begin with %q", err, prefix)
+			}
+		})
+	}
+}
+
+// TestConfigIsCopied: NewGuard keeps its own copy of the Config.
+func TestConfigIsCopied(t *testing.T) {
+	f := newFixture(t)
+	cfg := middleware.Config{ExcludePaths: []string{"/healthz"}}
+	g := guard(t, f.verifier, cfg)
+	cfg.ExcludePaths[0] = "/orders"
+	for target, want := range map[string]int{"/healthz": 200, "/orders": 401} {
+		w := httptest.NewRecorder()
+		g.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(w, httptest.NewRequest(http.MethodGet, target, nil))
+		if w.Code != want {
+			t.Errorf("GET %s = %d, want %d", target, w.Code, want)
+		}
 	}
 }
 
 func TestPanics(t *testing.T) {
 	a := middleware.AuthenticatorFunc(func(context.Context, string) (*jwtverify.Claims, error) { return nil, nil })
+	g := guard(t, a, middleware.Config{})
 	for name, f := range map[string]func(){
 		"nil Authenticator":    func() { middleware.New(nil) },
-		"realm with a quote":   func() { middleware.NewGuard(a, middleware.Config{Realm: `a"b`}) },
-		"negative limit":       func() { middleware.NewGuard(a, middleware.Config{MaxTokenBytes: -1}) },
-		"bad cookie name":      func() { middleware.NewGuard(a, middleware.Config{CookieName: "a b"}) },
-		"no scope":             func() { middleware.RequireScopes() },
-		"scope with a space":   func() { middleware.RequireAnyScope("a b") },
-		"nil check":            func() { middleware.Require(nil) },
+		"NewGuard nil":         func() { middleware.NewGuard(nil, middleware.Config{}) },
+		"no scope":             func() { middleware.Scopes() },
+		"no any-scope":         func() { middleware.AnyScope() },
+		"scope with a space":   func() { middleware.AnyScope("a b") },
+		"nil rule":             func() { g.Require(middleware.Scopes("a"), nil) },
 		"nil next":             func() { middleware.New(a)(nil) },
-		"scope with a quote":   func() { middleware.RequireScopes(`a"`) },
-		"empty scope":          func() { middleware.RequireScopes("") },
-		"scope with non-ASCII": func() { middleware.RequireScopes("é") },
+		"nil next of Require":  func() { g.Require()(nil) },
+		"scope with a quote":   func() { middleware.Scopes(`a"`) },
+		"empty scope":          func() { middleware.Scopes("") },
+		"scope with non-ASCII": func() { middleware.Scopes("é") },
+		"Chain nil jwt":        func() { middleware.Chain(nil, a) },
+		"Chain nil opaque":     func() { middleware.Chain(a, nil) },
+		"Both nil first":       func() { middleware.Both(nil, a) },
+		"Both nil second":      func() { middleware.Both(a, nil) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

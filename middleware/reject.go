@@ -13,7 +13,8 @@ import (
 
 // Rejection describes the answer to a refused request. [Guard.Reject] builds
 // it from the error with [errors.Is] and hands it to the logger, to
-// [Hooks.Rejected] and to [Config.ErrorHandler].
+// [Hooks.Rejected] and to [Config.ErrorHandler]. Its zero value is not a
+// valid answer.
 type Rejection struct {
 	// Status is the HTTP status: 400, 401, 403 or 503.
 	Status int
@@ -75,7 +76,7 @@ func classify(err error) Rejection {
 	case errors.Is(err, ErrInvalidRequest):
 		rej.Status, rej.Code, rej.Reason = http.StatusBadRequest, "invalid_request", "invalid_request"
 		rej.Description = "the request is malformed"
-		if re := (*RequestError)(nil); errors.As(err, &re) && re.Reason != "" {
+		if re := (*requestError)(nil); errors.As(err, &re) && re.Reason != "" {
 			rej.Description = sanitize(re.Reason)
 		}
 	case errors.Is(err, ErrInsufficientScope):
@@ -137,7 +138,7 @@ func (g *Guard) rejection(err error) Rejection {
 	return rej
 }
 
-// Reject answers a request that [Guard.Check] (or a route check) refused
+// Reject answers a request that [Guard.Check] or [Guard.Authorize] refused
 // with err: it logs the rejection, calls [Hooks.Rejected], then writes the
 // answer with [Config.ErrorHandler] or, by default, as RFC 6750 says: the
 // status, Cache-Control: no-store, a WWW-Authenticate challenge (the realm
@@ -185,13 +186,6 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	writeRejection(w, rej)
-}
-
-// Reject answers a refused request like [Guard.Reject], with the Guard that
-// authenticated r (found on its context, see [Guard.NewContext]) or, if none
-// did, with the defaults of a zero [Config]. Route checks and adapters use it.
-func Reject(w http.ResponseWriter, r *http.Request, err error) {
-	guardFrom(r.Context()).Reject(w, r, err)
 }
 
 type problem struct {

@@ -1,8 +1,8 @@
 // Command customclaims shows claims that tokenguard does not type: a struct
 // of your own read with Claims.Decode, a validator that refuses tokens for
 // every route (jwtverify.Config.Validators, answered 401), and a per-route
-// rule (middleware.Require, answered 403). It runs in one process against a
-// test issuer and prints what each call got.
+// rule (a middleware.Rule given to Guard.Require, answered 403). It runs in
+// one process against a test issuer and prints what each call got.
 //
 //	go run ./examples/customclaims
 package main
@@ -56,7 +56,7 @@ func verifiedEmail(_ context.Context, c *jwtverify.Claims) error {
 
 // requireRole is a per-route rule: the token is fine, but this route wants
 // more (403 insufficient_scope).
-func requireRole(role string) func(*http.Request, *jwtverify.Claims) error {
+func requireRole(role string) middleware.Rule {
 	return func(_ *http.Request, c *jwtverify.Claims) error {
 		a, err := appClaims(c)
 		if err != nil || !slices.Contains(a.Roles, role) {
@@ -87,9 +87,12 @@ func main() {
 	defer v.Close()
 
 	why := make(chan middleware.Rejection, 1)
-	guard := middleware.NewGuard(v, middleware.Config{
+	guard, err := middleware.NewGuard(v, middleware.Config{
 		Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { why <- rej }},
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 		c, _ := jwtverify.ClaimsFromContext(r.Context())
@@ -100,7 +103,7 @@ func main() {
 		}
 		fmt.Fprintf(w, "%s of tenant %s, roles %v", c.Subject, a.Tenant, a.Roles)
 	})
-	mux.Handle("GET /admin", middleware.Require(requireRole("admin"))(http.HandlerFunc(
+	mux.Handle("GET /admin", guard.Require(requireRole("admin"))(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "welcome to the admin area") })))
 	api := httptest.NewServer(guard.Handler(mux))
 	defer api.Close()

@@ -1,7 +1,7 @@
 // Command echo is a small echo v5 API protected with tokenguard's echo5guard
 // adapter: a public route, a route for any valid token, and a route that
-// needs a scope. README.md shows the same with echo v4. It starts its own in-process test issuer and prints curl
-// commands with tokens minted by it.
+// needs a scope. README.md shows the same with echo v4. It starts its own
+// in-process test issuer and prints curl commands with tokens minted by it.
 //
 //	go run ./examples/echo
 package main
@@ -50,17 +50,20 @@ func main() {
 	e := echo.New()
 	e.GET("/healthz", func(c *echo.Context) error { return c.String(http.StatusOK, "ok\n") }) // public
 
-	guard := middleware.NewGuard(v, middleware.Config{
+	guard, err := middleware.NewGuard(v, middleware.Config{
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	api := e.Group("", echo5guard.Middleware(guard)) // or echo5guard.New(v) for the defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := e.Group("", echo5guard.Middleware(guard))
 	api.GET("/me", func(c *echo.Context) error {
 		claims, _ := echo5guard.Claims(c)
 		return c.JSON(http.StatusOK, map[string]any{"sub": claims.Subject, "scopes": claims.Scopes})
 	})
 	api.GET("/orders", func(c *echo.Context) error {
 		return c.JSON(http.StatusOK, []map[string]any{{"id": 1, "item": "coffee"}})
-	}, echo5guard.RequireScopes("orders:read"))
+	}, echo5guard.Require(guard, middleware.Scopes("orders:read")))
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 
 	ln, err := listen()

@@ -52,15 +52,18 @@ func main() {
 	r.Use(gin.Recovery())
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok\n") }) // public
 
-	guard := middleware.NewGuard(v, middleware.Config{
+	guard, err := middleware.NewGuard(v, middleware.Config{
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	api := r.Group("/", ginguard.Middleware(guard)) // or ginguard.New(v) for the defaults
+	if err != nil {
+		log.Fatal(err)
+	}
+	api := r.Group("/", ginguard.Middleware(guard))
 	api.GET("/me", func(c *gin.Context) {
 		claims, _ := ginguard.Claims(c)
 		c.JSON(http.StatusOK, gin.H{"sub": claims.Subject, "scopes": claims.Scopes})
 	})
-	api.GET("/orders", ginguard.RequireScopes("orders:read"), func(c *gin.Context) {
+	api.GET("/orders", ginguard.Require(guard, middleware.Scopes("orders:read")), func(c *gin.Context) {
 		c.JSON(http.StatusOK, []gin.H{{"id": 1, "item": "coffee"}})
 	})
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 5 * time.Second}

@@ -63,10 +63,14 @@ func main() {
 
 	// 3. The API: every route needs a valid token, /orders needs the
 	//    orders:read scope too.
+	guard, err := middleware.NewGuard(client, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(orders)))
+	mux.Handle("GET /orders", guard.Require(middleware.Scopes("orders:read"))(http.HandlerFunc(orders)))
 	mux.HandleFunc("GET /profile", profile)
-	api := httptest.NewServer(middleware.New(client)(mux))
+	api := httptest.NewServer(guard.Handler(mux))
 	defer api.Close()
 
 	good := as.issue(map[string]any{"sub": "alice", "scope": "orders:read", "aud": audience, "username": "alice@example.com"})

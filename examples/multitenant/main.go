@@ -58,7 +58,7 @@ func main() {
 
 	// The URL names the tenant; the token must come from that tenant's
 	// issuer.
-	sameTenant := func(r *http.Request, c *jwtverify.Claims) error {
+	var sameTenant middleware.Rule = func(r *http.Request, c *jwtverify.Claims) error {
 		if want, ok := issuerOf[r.PathValue("tenant")]; !ok || c.Issuer != want {
 			return errors.New("token of another tenant")
 		}
@@ -66,11 +66,14 @@ func main() {
 	}
 
 	why := make(chan middleware.Rejection, 1)
-	guard := middleware.NewGuard(v, middleware.Config{
+	guard, err := middleware.NewGuard(v, middleware.Config{
 		Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { why <- rej }},
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /t/{tenant}/orders", middleware.Require(sameTenant)(http.HandlerFunc(
+	mux.Handle("GET /t/{tenant}/orders", guard.Require(sameTenant)(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			c, _ := jwtverify.ClaimsFromContext(r.Context())
 			fmt.Fprintf(w, "orders of %s for %s", r.PathValue("tenant"), c.Subject)

@@ -44,6 +44,13 @@ func main() {
 	}
 	defer v.Close()
 
+	guard, err := middleware.NewGuard(v, middleware.Config{
+		ExcludePaths: []string{"/healthz"}, // public
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -52,15 +59,10 @@ func main() {
 		claims, _ := jwtverify.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "hello %s (scopes %v)\n", claims.Subject, claims.Scopes)
 	})
-	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(
+	mux.Handle("GET /orders", guard.Require(middleware.Scopes("orders:read"))(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintln(w, `[{"id":1,"item":"coffee"}]`)
 		})))
-
-	guard := middleware.NewGuard(v, middleware.Config{
-		Exclude: middleware.ExcludePaths("/healthz"), // public
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
 	srv := &http.Server{Handler: guard.Handler(mux), ReadHeaderTimeout: 5 * time.Second}
 
 	ln, err := listen()

@@ -53,12 +53,15 @@ func main() {
 	//    /orders also needs the orders:read scope. The Rejected hook tells us
 	//    why a request was refused; the client only ever sees a safe phrase.
 	why := make(chan middleware.Rejection, 1)
-	guard := middleware.NewGuard(verifier, middleware.Config{
+	guard, err := middleware.NewGuard(verifier, middleware.Config{
 		Realm: "quickstart",
 		Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { why <- rej }},
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /orders", middleware.RequireScopes("orders:read")(http.HandlerFunc(
+	mux.Handle("GET /orders", guard.Require(middleware.Scopes("orders:read"))(http.HandlerFunc(
 		func(w http.ResponseWriter, r *http.Request) {
 			claims, _ := jwtverify.ClaimsFromContext(r.Context())
 			fmt.Fprintf(w, "hello %s, your scopes are %v", claims.Subject, claims.Scopes)

@@ -46,9 +46,9 @@ func answer(c *jwtverify.Claims, ok bool) (int, apiAnswer) {
 // entryPoints are the ways to put tokenguard in front of an API.
 var entryPoints = []struct {
 	name  string
-	build func(a middleware.Authenticator) http.Handler
+	build func(g *middleware.Guard) http.Handler
 }{
-	{"net/http", func(a middleware.Authenticator) http.Handler {
+	{"net/http", func(g *middleware.Guard) http.Handler {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			status, body := answer(jwtverify.ClaimsFromContext(r.Context()))
 			w.Header().Set("Content-Type", "application/json")
@@ -56,11 +56,11 @@ var entryPoints = []struct {
 			json.NewEncoder(w).Encode(body)
 		})
 		mux := http.NewServeMux()
-		mux.Handle("GET /orders", middleware.RequireScopes(readScope)(h))
-		mux.Handle("GET /admin", middleware.RequireScopes(adminScope)(h))
-		return middleware.New(a)(mux)
+		mux.Handle("GET /orders", g.Require(middleware.Scopes(readScope))(h))
+		mux.Handle("GET /admin", g.Require(middleware.Scopes(adminScope))(h))
+		return g.Handler(mux)
 	}},
-	{"chi", func(a middleware.Authenticator) http.Handler {
+	{"chi", func(g *middleware.Guard) http.Handler {
 		h := func(w http.ResponseWriter, r *http.Request) {
 			status, body := answer(jwtverify.ClaimsFromContext(r.Context()))
 			w.Header().Set("Content-Type", "application/json")
@@ -68,33 +68,33 @@ var entryPoints = []struct {
 			json.NewEncoder(w).Encode(body)
 		}
 		r := chi.NewRouter()
-		r.Use(middleware.New(a))
-		r.With(middleware.RequireScopes(readScope)).Get("/orders", h)
-		r.With(middleware.RequireScopes(adminScope)).Get("/admin", h)
+		r.Use(g.Handler)
+		r.With(g.Require(middleware.Scopes(readScope))).Get("/orders", h)
+		r.With(g.Require(middleware.Scopes(adminScope))).Get("/admin", h)
 		return r
 	}},
-	{"gin", func(a middleware.Authenticator) http.Handler {
+	{"gin", func(g *middleware.Guard) http.Handler {
 		h := func(c *gin.Context) { c.JSON(answer(ginguard.Claims(c))) }
 		r := gin.New()
-		r.Use(ginguard.New(a))
-		r.GET("/orders", ginguard.RequireScopes(readScope), h)
-		r.GET("/admin", ginguard.RequireScopes(adminScope), h)
+		r.Use(ginguard.Middleware(g))
+		r.GET("/orders", ginguard.Require(g, middleware.Scopes(readScope)), h)
+		r.GET("/admin", ginguard.Require(g, middleware.Scopes(adminScope)), h)
 		return r
 	}},
-	{"echo v4", func(a middleware.Authenticator) http.Handler {
+	{"echo v4", func(g *middleware.Guard) http.Handler {
 		h := func(c echo4.Context) error { return c.JSON(answer(echoguard.Claims(c))) }
 		e := echo4.New()
-		e.Use(echoguard.New(a))
-		e.GET("/orders", h, echoguard.RequireScopes(readScope))
-		e.GET("/admin", h, echoguard.RequireScopes(adminScope))
+		e.Use(echoguard.Middleware(g))
+		e.GET("/orders", h, echoguard.Require(g, middleware.Scopes(readScope)))
+		e.GET("/admin", h, echoguard.Require(g, middleware.Scopes(adminScope)))
 		return e
 	}},
-	{"echo v5", func(a middleware.Authenticator) http.Handler {
+	{"echo v5", func(g *middleware.Guard) http.Handler {
 		h := func(c *echo5.Context) error { return c.JSON(answer(echo5guard.Claims(c))) }
 		e := echo5.New()
-		e.Use(echo5guard.New(a))
-		e.GET("/orders", h, echo5guard.RequireScopes(readScope))
-		e.GET("/admin", h, echo5guard.RequireScopes(adminScope))
+		e.Use(echo5guard.Middleware(g))
+		e.GET("/orders", h, echo5guard.Require(g, middleware.Scopes(readScope)))
+		e.GET("/admin", h, echo5guard.Require(g, middleware.Scopes(adminScope)))
 		return e
 	}},
 }
@@ -108,10 +108,11 @@ func TestMiddlewareEntryPoints(t *testing.T) {
 	gin.SetMode(gin.TestMode) // once, before any engine exists
 
 	verifier := newVerifier(t, srv, jwtverify.Config{Audiences: []string{resRS256, resPS256, resES256, resEdDSA}})
-	auth := introspect.NewChain(introspect.ChainConfig{
-		JWT:           verifier,
-		Introspection: newIntrospector(t, srv, introspect.Config{}),
-	})
+	auth := middleware.Chain(verifier, newIntrospector(t, srv, introspect.Config{}))
+	g, err := middleware.NewGuard(auth, middleware.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	revoked := srv.token(t, resOpaque, readScope)
 	srv.revoke(t, revoked)
@@ -140,7 +141,7 @@ func TestMiddlewareEntryPoints(t *testing.T) {
 
 	for _, ep := range entryPoints {
 		t.Run(ep.name, func(t *testing.T) {
-			api := httptest.NewServer(ep.build(auth))
+			api := httptest.NewServer(ep.build(g))
 			t.Cleanup(api.Close)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,10 @@ func BenchmarkMiddleware(b *testing.B) {
 	}
 	b.Cleanup(v.Close)
 	tok := iss.Mint(b, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read"})
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 
@@ -52,14 +56,14 @@ func BenchmarkMiddleware(b *testing.B) {
 			mux := http.NewServeMux()
 			mux.HandleFunc("GET /me", func(http.ResponseWriter, *http.Request) {})
 			if guarded {
-				return middleware.New(v)(mux)
+				return g.Handler(mux)
 			}
 			return mux
 		}},
 		{"chi", func(guarded bool) http.Handler {
 			r := chi.NewRouter()
 			if guarded {
-				r.Use(middleware.New(v))
+				r.Use(g.Handler)
 			}
 			r.Get("/me", func(http.ResponseWriter, *http.Request) {})
 			return r
@@ -67,7 +71,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"gin", func(guarded bool) http.Handler {
 			r := gin.New()
 			if guarded {
-				r.Use(ginguard.New(v))
+				r.Use(ginguard.Middleware(g))
 			}
 			r.GET("/me", func(*gin.Context) {})
 			return r
@@ -75,7 +79,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"echo-v4", func(guarded bool) http.Handler {
 			e := echo4.New()
 			if guarded {
-				e.Use(echoguard.New(v))
+				e.Use(echoguard.Middleware(g))
 			}
 			e.GET("/me", func(echo4.Context) error { return nil })
 			return e
@@ -83,7 +87,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"echo-v5", func(guarded bool) http.Handler {
 			e := echo5.New()
 			if guarded {
-				e.Use(echo5guard.New(v))
+				e.Use(echo5guard.Middleware(g))
 			}
 			e.GET("/me", func(*echo5.Context) error { return nil })
 			return e

@@ -137,7 +137,10 @@ func TestExcludedPathIsTheRoutedPath(t *testing.T) {
 
 	for _, rt := range routers {
 		t.Run(rt.name, func(t *testing.T) {
-			g := middleware.NewGuard(v, middleware.Config{Exclude: middleware.ExcludePaths("/healthz")})
+			g, err := middleware.NewGuard(v, middleware.Config{ExcludePaths: []string{"/healthz"}})
+			if err != nil {
+				t.Fatal(err)
+			}
 			srv := serve(t, rt.build(g))
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {

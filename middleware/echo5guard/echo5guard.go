@@ -1,7 +1,7 @@
 package echo5guard
 
 import (
-	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v5"
 
@@ -9,19 +9,13 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
-// New returns echo middleware that requires a valid bearer token, with the
-// defaults of a zero [middleware.Config]. It panics if a is nil.
-func New(a middleware.Authenticator) echo.MiddlewareFunc {
-	return Middleware(middleware.NewGuard(a, middleware.Config{}))
-}
-
 // Middleware returns echo middleware for g: a request that
 // [middleware.Guard.Check] refuses is answered by [middleware.Guard.Reject]
-// and the chain ends with a nil error; the others continue with the claims on
-// the request's context. It panics if g is nil.
+// and the chain ends with a nil error; the others continue with the claims,
+// if any, on the request's context. It panics if g is nil.
 func Middleware(g *middleware.Guard) echo.MiddlewareFunc {
 	if g == nil {
-		panic("echo5guard: nil Guard")
+		panic("echo5guard: Middleware with a nil Guard")
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
@@ -31,36 +25,31 @@ func Middleware(g *middleware.Guard) echo.MiddlewareFunc {
 				g.Reject(c.Response(), r, err)
 				return nil
 			}
-			c.SetRequest(r.WithContext(g.NewContext(r.Context(), claims)))
+			if claims != nil {
+				c.SetRequest(r.WithContext(jwtverify.ContextWithClaims(r.Context(), claims)))
+			}
 			return next(c)
 		}
 	}
 }
 
-// RequireScopes is [middleware.RequireScopes] for echo: it answers 401 when
-// there are no claims and 403 insufficient_scope when they lack one of
-// scopes. It panics like middleware.RequireScopes.
-func RequireScopes(scopes ...string) echo.MiddlewareFunc {
-	return Require(middleware.AllScopes(scopes...))
-}
-
-// RequireAnyScope is [middleware.RequireAnyScope] for echo: one of scopes
-// suffices.
-func RequireAnyScope(scopes ...string) echo.MiddlewareFunc {
-	return Require(middleware.AnyScope(scopes...))
-}
-
-// Require is [middleware.Require] for echo: the request continues only if
-// check accepts its claims. It panics if check is nil.
-func Require(check func(*http.Request, *jwtverify.Claims) error) echo.MiddlewareFunc {
-	if check == nil {
-		panic("echo5guard: Require with a nil check")
+// Require is [middleware.Guard.Require] for echo: the request continues only
+// if every one of rules accepts its claims ([middleware.Guard.Authorize]);
+// otherwise g answers ([middleware.Guard.Reject]) and the chain ends with a
+// nil error. Without claims it answers 401; with no rules it requires a
+// token and nothing more. It panics if g or one of rules is nil.
+//
+//	api.GET("/orders", orders, echo5guard.Require(g, middleware.Scopes("orders:read")))
+func Require(g *middleware.Guard, rules ...middleware.Rule) echo.MiddlewareFunc {
+	if g == nil || slices.ContainsFunc(rules, func(r middleware.Rule) bool { return r == nil }) {
+		panic("echo5guard: Require with a nil Guard or Rule")
 	}
+	rules = slices.Clone(rules)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {
 			r := c.Request()
-			if err := middleware.Authorize(r, check); err != nil {
-				middleware.Reject(c.Response(), r, err)
+			if err := g.Authorize(r, rules...); err != nil {
+				g.Reject(c.Response(), r, err)
 				return nil
 			}
 			return next(c)

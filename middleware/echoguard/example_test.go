@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
+	"github.com/tokenguard/tokenguard/middleware"
 	"github.com/tokenguard/tokenguard/middleware/echoguard"
 )
 
@@ -31,14 +32,18 @@ func Example() {
 	}
 	defer v.Close()
 
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	e := echo.New()
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	api := e.Group("/api", echoguard.New(v))
+	api := e.Group("/api", echoguard.Middleware(g))
 	api.GET("/me", func(c echo.Context) error {
 		claims, _ := echoguard.Claims(c)
 		return c.String(http.StatusOK, "hello "+claims.Subject)
 	})
-	api.GET("/orders", func(c echo.Context) error { return c.String(http.StatusOK, "[]") }, echoguard.RequireScopes("orders:read"))
+	api.GET("/orders", func(c echo.Context) error { return c.String(http.StatusOK, "[]") }, echoguard.Require(g, middleware.Scopes("orders:read")))
 	r := e
 
 	get := func(path string, claims map[string]any) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
+	"github.com/tokenguard/tokenguard/middleware"
 	"github.com/tokenguard/tokenguard/middleware/ginguard"
 )
 
@@ -31,15 +32,19 @@ func Example() {
 	}
 	defer v.Close()
 
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/healthz", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
-	api := r.Group("/api", ginguard.New(v))
+	api := r.Group("/api", ginguard.Middleware(g))
 	api.GET("/me", func(c *gin.Context) {
 		claims, _ := ginguard.Claims(c)
 		c.String(http.StatusOK, "hello %s", claims.Subject)
 	})
-	api.GET("/orders", ginguard.RequireScopes("orders:read"), func(c *gin.Context) { c.String(http.StatusOK, "[]") })
+	api.GET("/orders", ginguard.Require(g, middleware.Scopes("orders:read")), func(c *gin.Context) { c.String(http.StatusOK, "[]") })
 
 	get := func(path string, claims map[string]any) {
 		req := httptest.NewRequest(http.MethodGet, path, nil)

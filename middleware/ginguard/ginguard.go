@@ -1,7 +1,7 @@
 package ginguard
 
 import (
-	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -9,18 +9,13 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
-// New returns gin middleware that requires a valid bearer token, with the
-// defaults of a zero [middleware.Config]. It panics if a is nil.
-func New(a middleware.Authenticator) gin.HandlerFunc {
-	return Middleware(middleware.NewGuard(a, middleware.Config{}))
-}
-
-// Middleware returns gin middleware for g: a request that [middleware.Guard.Check]
-// refuses is answered by [middleware.Guard.Reject] and aborted; the others
-// continue with the claims on c.Request's context. It panics if g is nil.
+// Middleware returns gin middleware for g: a request that
+// [middleware.Guard.Check] refuses is answered by [middleware.Guard.Reject]
+// and aborted; the others continue with the claims, if any, on c.Request's
+// context. It panics if g is nil.
 func Middleware(g *middleware.Guard) gin.HandlerFunc {
 	if g == nil {
-		panic("ginguard: nil Guard")
+		panic("ginguard: Middleware with a nil Guard")
 	}
 	return func(c *gin.Context) {
 		r := c.Request
@@ -30,33 +25,28 @@ func Middleware(g *middleware.Guard) gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		c.Request = r.WithContext(g.NewContext(r.Context(), claims))
+		if claims != nil {
+			c.Request = r.WithContext(jwtverify.ContextWithClaims(r.Context(), claims))
+		}
 		c.Next()
 	}
 }
 
-// RequireScopes is [middleware.RequireScopes] for gin: it aborts with 401 when
-// there are no claims and with 403 insufficient_scope when they lack one of
-// scopes. It panics like middleware.RequireScopes.
-func RequireScopes(scopes ...string) gin.HandlerFunc {
-	return Require(middleware.AllScopes(scopes...))
-}
-
-// RequireAnyScope is [middleware.RequireAnyScope] for gin: one of scopes
-// suffices.
-func RequireAnyScope(scopes ...string) gin.HandlerFunc {
-	return Require(middleware.AnyScope(scopes...))
-}
-
-// Require is [middleware.Require] for gin: the request continues only if
-// check accepts its claims. It panics if check is nil.
-func Require(check func(*http.Request, *jwtverify.Claims) error) gin.HandlerFunc {
-	if check == nil {
-		panic("ginguard: Require with a nil check")
+// Require is [middleware.Guard.Require] for gin: the request continues only
+// if every one of rules accepts its claims ([middleware.Guard.Authorize]);
+// otherwise g answers ([middleware.Guard.Reject]) and the request is aborted.
+// Without claims it answers 401; with no rules it requires a token and
+// nothing more. It panics if g or one of rules is nil.
+//
+//	api.GET("/orders", ginguard.Require(g, middleware.Scopes("orders:read")), orders)
+func Require(g *middleware.Guard, rules ...middleware.Rule) gin.HandlerFunc {
+	if g == nil || slices.ContainsFunc(rules, func(r middleware.Rule) bool { return r == nil }) {
+		panic("ginguard: Require with a nil Guard or Rule")
 	}
+	rules = slices.Clone(rules)
 	return func(c *gin.Context) {
-		if err := middleware.Authorize(c.Request, check); err != nil {
-			middleware.Reject(c.Writer, c.Request, err)
+		if err := g.Authorize(c.Request, rules...); err != nil {
+			g.Reject(c.Writer, c.Request, err)
 			c.Abort()
 			return
 		}

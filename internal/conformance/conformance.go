@@ -1,0 +1,584 @@
+// Package conformance is a test kit that checks one entry point of
+// tokenguard — the net/http middleware of package middleware, or one of its
+// framework adapters — against the contract that package middleware
+// documents, the way testing/slogtest checks a slog.Handler. Each entry
+// point's own tests run it with their router:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(rt *conformance.Routes) http.Handler {
+//			... mount rt's routes on the router under test ...
+//		})
+//	}
+//
+// [Run] builds the Guards and rules of [Routes] over a real in-process
+// issuer and Verifier, asks the test to mount them, serves the result with
+// a real httptest.Server, and sends one table of requests, covering every
+// answer the middleware gives. Each answer is checked for its status,
+// WWW-Authenticate challenge, headers and JSON body, the hooks the Guard
+// called, and the claims the handler saw, through the framework's own
+// accessor and through the request context.
+//
+// The package imports net/http, testing and tokenguard's own packages, never
+// a web framework: the core packages' tests import it, and no core package
+// nor any of its test files may import a framework (the dependency rule of
+// DESIGN.md). It is not API: it lives under internal/.
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
+	"github.com/tokenguard/tokenguard/middleware"
+)
+
+// Routes holds what the router under test mounts. Every route answers GET
+// and ends in a handler that calls [Reply]:
+//
+//	path           in front of the handler               the route is
+//	/api/me        API                                    for any valid token
+//	/api/healthz   API (it excludes this path)            public
+//	/api/orders    API, then API's Require(Orders)        scoped
+//	/api/admin     API, then API's Require(Admin)         for any one of two scopes
+//	/api/alice     API, then API's Require(Alice)         behind a custom rule
+//	/opt/me        Optional                               optional authentication
+//	/opt/orders    Optional, then Optional's Require(Orders)
+//	/down/me       Down                                   behind a key source that is down
+//
+// "API" stands for the entry point's form of the Guard's middleware
+// (Guard.Handler, ginguard.Middleware(g), ...) and "API's Require(rule)" for
+// its form of the route rule (Guard.Require, ginguard.Require(g, rule),
+// ...), given the same Guard. Route groups, per-route middleware or nested
+// routers: any way the router offers will do, as long as each path gets its
+// middleware in the order shown.
+type Routes struct {
+	// API requires a token on /api/ routes, except on /api/healthz,
+	// which it excludes (Config.ExcludePaths). Its realm is "api-test".
+	API *middleware.Guard
+	// Optional lets requests without a token through on /opt/ routes.
+	// Its realm is "opt-test".
+	Optional *middleware.Guard
+	// Down guards /down/me with a Verifier whose key source is
+	// unreachable. Its realm is "down-test".
+	Down *middleware.Guard
+
+	// Orders is middleware.Scopes("orders:read").
+	Orders middleware.Rule
+	// Admin is middleware.AnyScope("admin", "root").
+	Admin middleware.Rule
+	// Alice is a custom rule that lets the subject "alice" through and
+	// refuses everyone else with an error of no category.
+	Alice middleware.Rule
+}
+
+// Reply writes the answer of every handler of [Routes]: what it saw. c and
+// ok are what the entry point's own claims accessor returned
+// (ginguard.Claims(c), jwtverify.ClaimsFromContext(r.Context()), ...); r is
+// the request the handler got.
+func Reply(w http.ResponseWriter, r *http.Request, c *jwtverify.Claims, ok bool) {
+	fromCtx, ctxOK := jwtverify.ClaimsFromContext(r.Context())
+	s := seen{Handler: true, Claims: ok, Agree: ok == ctxOK && c == fromCtx}
+	if ok && c != nil {
+		s.Subject = c.Subject
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	json.NewEncoder(w).Encode(s)
+}
+
+// seen is what the handler reports having seen.
+type seen struct {
+	Handler bool   `json:"handler"`
+	Claims  bool   `json:"claims"`
+	Subject string `json:"sub"`
+	Agree   bool   `json:"agree"` // the accessor returned the context's claims
+}
+
+// Run checks the entry point that mount builds: it makes the [Routes], calls
+// mount once to get the router holding them, serves it over a real HTTP
+// server, and runs each request of its table as a subtest of t.
+func Run(t *testing.T, mount func(rt *Routes) http.Handler) {
+	t.Helper()
+	h := start(t, mount)
+	for _, tc := range h.cases() {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, p := range h.check(t.Context(), tc) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+const audience = "https://api.test"
+
+// tokens are the access tokens of the table, signed by a real issuer.
+type tokens struct {
+	valid    string // alice, scopes orders:read profile
+	bob      string // bob, scopes orders:read
+	profile  string // alice, scope profile only
+	root     string // carol, scope root
+	expired  string
+	otherAud string
+	tampered string // alice's token with mallory's payload
+	down     string // for the Down Guard: signed by a key its Verifier has never fetched
+}
+
+// harness is a router under test, served, with the tokens and the record
+// of hook calls its requests need.
+type harness struct {
+	srv  *httptest.Server
+	tok  tokens
+	hook *record
+}
+
+func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
+	t.Helper()
+	iss := jwttest.Start(t, jwttest.Options{})
+	v, err := jwtverify.New(t.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{audience}})
+	if err != nil {
+		t.Fatalf("conformance: jwtverify.New: %v", err)
+	}
+	t.Cleanup(v.Close)
+	now := time.Now()
+	h := &harness{hook: &record{byCase: map[string]*calls{}}}
+	h.tok = tokens{
+		valid:   iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read profile"}),
+		bob:     iss.Mint(t, map[string]any{"aud": audience, "sub": "bob", "scope": "orders:read"}),
+		profile: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "scope": "profile"}),
+		root:    iss.Mint(t, map[string]any{"aud": audience, "sub": "carol", "scope": "root"}),
+		expired: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice",
+			"iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()}),
+		otherAud: iss.Mint(t, map[string]any{"aud": "https://other.test", "sub": "alice"}),
+	}
+	mallory := iss.Mint(t, map[string]any{"aud": audience, "sub": "mallory", "scope": "orders:read"})
+	parts, other := strings.Split(h.tok.valid, "."), strings.Split(mallory, ".")
+	h.tok.tampered = parts[0] + "." + other[1] + "." + parts[2]
+
+	down, downToken := downVerifier(t)
+	h.tok.down = downToken
+	hooks := h.hook.hooks()
+	rt := &Routes{
+		API:      newGuard(t, v, middleware.Config{Realm: "api-test", ExcludePaths: []string{"/api/healthz"}, Hooks: hooks}),
+		Optional: newGuard(t, v, middleware.Config{Realm: "opt-test", Optional: true, Hooks: hooks}),
+		Down:     newGuard(t, down, middleware.Config{Realm: "down-test", Hooks: hooks}),
+		Orders:   middleware.Scopes("orders:read"),
+		Admin:    middleware.AnyScope("admin", "root"),
+		Alice:    onlyAlice,
+	}
+	router := mount(rt)
+	if router == nil {
+		t.Fatal("conformance: mount returned a nil handler")
+	}
+	h.srv = httptest.NewServer(withCase(router))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func newGuard(t testing.TB, a middleware.Authenticator, cfg middleware.Config) *middleware.Guard {
+	t.Helper()
+	g, err := middleware.NewGuard(a, cfg)
+	if err != nil {
+		t.Fatalf("conformance: middleware.NewGuard: %v", err)
+	}
+	return g
+}
+
+// downVerifier returns a Verifier whose issuer has gone away, and a token
+// signed by a key it has not fetched: verifying it needs the key set, which
+// cannot be had.
+func downVerifier(t testing.TB) (*jwtverify.Verifier, string) {
+	t.Helper()
+	iss, err := jwttest.NewIssuer(jwttest.Options{})
+	if err != nil {
+		t.Fatalf("conformance: jwttest.NewIssuer: %v", err)
+	}
+	v, err := jwtverify.New(t.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{audience}})
+	if err != nil {
+		iss.Close()
+		t.Fatalf("conformance: jwtverify.New: %v", err)
+	}
+	t.Cleanup(v.Close)
+	if _, err := iss.Rotate("RS256"); err != nil {
+		iss.Close()
+		t.Fatalf("conformance: Rotate: %v", err)
+	}
+	tok, err := iss.Sign(jwttest.Token{Claims: map[string]any{"aud": audience, "sub": "alice"}})
+	iss.Close()
+	if err != nil {
+		t.Fatalf("conformance: Sign: %v", err)
+	}
+	return v, tok
+}
+
+func onlyAlice(_ *http.Request, c *jwtverify.Claims) error {
+	if c.Subject != "alice" {
+		return errors.New("conformance: only alice may")
+	}
+	return nil
+}
+
+// The client names each request in caseHeader; withCase puts that name on
+// the request context, where the hooks find it.
+const caseHeader = "X-Conformance-Case"
+
+type caseKey struct{}
+
+func withCase(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), caseKey{}, r.Header.Get(caseHeader))))
+	})
+}
+
+// record collects the hook calls of every Guard, per request.
+type record struct {
+	mu     sync.Mutex
+	byCase map[string]*calls
+	n      atomic.Int64 // names the requests
+}
+
+type calls struct {
+	authenticated []*jwtverify.Claims
+	rejected      []middleware.Rejection
+}
+
+func (rec *record) hooks() middleware.Hooks {
+	at := func(ctx context.Context) *calls {
+		name, _ := ctx.Value(caseKey{}).(string)
+		c := rec.byCase[name]
+		if c == nil {
+			c = new(calls)
+			rec.byCase[name] = c
+		}
+		return c
+	}
+	return middleware.Hooks{
+		Authenticated: func(ctx context.Context, c *jwtverify.Claims) {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			at(ctx).authenticated = append(at(ctx).authenticated, c)
+		},
+		Rejected: func(ctx context.Context, rej middleware.Rejection) {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			at(ctx).rejected = append(at(ctx).rejected, rej)
+		},
+	}
+}
+
+func (rec *record) of(name string) calls {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if c := rec.byCase[name]; c != nil {
+		return *c
+	}
+	return calls{}
+}
+
+// want is the expected answer to a request.
+type want struct {
+	status int
+	code   string // the error code of the body (and of the challenge, if any); "" for none
+	scope  string // the scope of a 403 (body and challenge)
+	err    error  // the rejection's category (errors.Is); nil: served
+	// authenticated is whether the Guard accepted a token
+	// (Hooks.Authenticated called once).
+	authenticated bool
+	subject       string // the handler saw claims of this subject; "": no claims
+}
+
+type testCase struct {
+	name   string
+	target string
+	auth   func(tokens) []string // Authorization header values; nil for none
+	want   want
+}
+
+func (h *harness) cases() []testCase {
+	bearer := func(pick func(tokens) string) func(tokens) []string {
+		return func(tk tokens) []string { return []string{"Bearer " + pick(tk)} }
+	}
+	raw := func(v ...string) func(tokens) []string { return func(tokens) []string { return v } }
+	valid := func(tk tokens) string { return tk.valid }
+	served := func(sub string) want { return want{status: 200, authenticated: true, subject: sub} }
+	return []testCase{
+		{"no header", "/api/me", nil,
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"two Authorization headers", "/api/me", func(tk tokens) []string { return []string{"Bearer " + tk.valid, "Bearer " + tk.valid} },
+			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
+		{"Basic scheme", "/api/me", raw("Basic YWxpY2U6c2VjcmV0"),
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"bearer lower case", "/api/me", func(tk tokens) []string { return []string{"bearer " + tk.valid} }, served("alice")},
+		{"BEARER upper case", "/api/me", func(tk tokens) []string { return []string{"BEARER " + tk.valid} }, served("alice")},
+		{"several spaces (1*SP)", "/api/me", func(tk tokens) []string { return []string{"Bearer   " + tk.valid} }, served("alice")},
+		{"tab instead of space", "/api/me", func(tk tokens) []string { return []string{"Bearer\t" + tk.valid} },
+			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
+		{"space inside the token", "/api/me", func(tk tokens) []string { return []string{"Bearer " + tk.valid[:10] + " " + tk.valid[10:]} },
+			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
+		{"Bearer without token", "/api/me", raw("Bearer"),
+			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
+		{"token outside b64token syntax", "/api/me", raw("Bearer a,b"),
+			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
+		{"token in query when disabled", "/api/me?access_token=" + h.tok.valid, nil,
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"token over 8 KiB", "/api/me", raw("Bearer " + strings.Repeat("a", 8<<10+1)),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrMalformed}},
+		{"valid token", "/api/me", bearer(valid), served("alice")},
+		{"expired token", "/api/me", bearer(func(tk tokens) string { return tk.expired }),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrExpired}},
+		{"wrong audience", "/api/me", bearer(func(tk tokens) string { return tk.otherAud }),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrAudience}},
+		{"tampered payload", "/api/me", bearer(func(tk tokens) string { return tk.tampered }),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrSignature}},
+		{"scope granted", "/api/orders", bearer(valid), served("alice")},
+		{"missing scope", "/api/orders", bearer(func(tk tokens) string { return tk.profile }),
+			want{status: 403, code: "insufficient_scope", scope: "orders:read", err: middleware.ErrInsufficientScope, authenticated: true}},
+		{"one of the scopes", "/api/admin", bearer(func(tk tokens) string { return tk.root }), served("carol")},
+		{"none of the scopes", "/api/admin", bearer(valid),
+			want{status: 403, code: "insufficient_scope", scope: "admin root", err: middleware.ErrInsufficientScope, authenticated: true}},
+		{"custom rule passes", "/api/alice", bearer(valid), served("alice")},
+		{"custom rule refuses", "/api/alice", bearer(func(tk tokens) string { return tk.bob }),
+			want{status: 403, code: "insufficient_scope", err: middleware.ErrForbidden, authenticated: true}},
+		{"excluded route without token", "/api/healthz", nil,
+			want{status: 200}},
+		{"excluded route with bad token", "/api/healthz", bearer(func(tk tokens) string { return tk.expired }),
+			want{status: 200}},
+		{"excluded route, encoded", "/api/health%7a", nil,
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"optional: no token", "/opt/me", nil,
+			want{status: 200}},
+		{"optional: valid token", "/opt/me", bearer(valid), served("alice")},
+		{"optional: expired token", "/opt/me", bearer(func(tk tokens) string { return tk.expired }),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrExpired}},
+		{"optional: Basic scheme", "/opt/me", raw("Basic YWxpY2U6c2VjcmV0"),
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"optional: scoped route without token", "/opt/orders", nil,
+			want{status: 401, err: middleware.ErrNoToken}},
+		{"optional: scoped route with the scope", "/opt/orders", bearer(valid), served("alice")},
+		{"optional: scoped route without the scope", "/opt/orders", bearer(func(tk tokens) string { return tk.profile }),
+			want{status: 403, code: "insufficient_scope", scope: "orders:read", err: middleware.ErrInsufficientScope, authenticated: true}},
+		{"key source down", "/down/me", bearer(func(tk tokens) string { return tk.down }),
+			want{status: 503, code: "temporarily_unavailable", err: jwtverify.ErrUnavailable}},
+	}
+}
+
+// realmOf returns the realm of the Guard that answers for target.
+func realmOf(target string) string {
+	switch {
+	case strings.HasPrefix(target, "/opt/"):
+		return "opt-test"
+	case strings.HasPrefix(target, "/down/"):
+		return "down-test"
+	}
+	return "api-test"
+}
+
+// check sends tc's request and returns what is wrong with the answer.
+func (h *harness) check(ctx context.Context, tc testCase) []string {
+	name := strconv.FormatInt(h.hook.n.Add(1), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+tc.target, nil)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	req.Header.Set(caseHeader, name)
+	if tc.auth != nil {
+		req.Header["Authorization"] = tc.auth(h.tok)
+	}
+	res, err := h.srv.Client().Do(req)
+	if err != nil {
+		return []string{fmt.Sprintf("GET %s: %v", tc.target, err)}
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(http.MaxBytesReader(nil, res.Body, 1<<16))
+	if err != nil {
+		return []string{fmt.Sprintf("GET %s: reading the body: %v", tc.target, err)}
+	}
+	if res.StatusCode != tc.want.status {
+		return []string{fmt.Sprintf("GET %s: status = %d, want %d; body %s", tc.target, res.StatusCode, tc.want.status, body)}
+	}
+
+	var p problems
+	hooks := h.hook.of(name)
+	if n, want := len(hooks.authenticated), b2i(tc.want.authenticated); n != want {
+		p.add("Hooks.Authenticated called %d times, want %d", n, want)
+	}
+	if tc.want.err == nil {
+		if len(hooks.rejected) != 0 {
+			p.add("Hooks.Rejected called with %+v on a served request", hooks.rejected)
+		}
+		checkServed(&p, res, body, tc.want.subject)
+		return p
+	}
+	if len(hooks.rejected) != 1 {
+		p.add("Hooks.Rejected called %d times, want 1", len(hooks.rejected))
+		return p
+	}
+	rej := hooks.rejected[0]
+	if !errors.Is(rej.Err, tc.want.err) {
+		p.add("rejection error = %v, want %v", rej.Err, tc.want.err)
+	}
+	if rej.Status != res.StatusCode || rej.Code != tc.want.code || rej.Scope != tc.want.scope {
+		p.add("Rejection = {Status %d, Code %q, Scope %q}, want {%d, %q, %q}",
+			rej.Status, rej.Code, rej.Scope, res.StatusCode, tc.want.code, tc.want.scope)
+	}
+	checkRejected(&p, res, body, realmOf(tc.target), rej)
+	return p
+}
+
+// problems collects what is wrong with one answer.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func checkServed(p *problems, res *http.Response, body []byte, subject string) {
+	var s seen
+	if err := json.Unmarshal(body, &s); err != nil || !s.Handler {
+		p.add("the handler did not answer: body %q (%v)", body, err)
+		return
+	}
+	claims := subject != ""
+	if s.Claims != claims || s.Subject != subject || !s.Agree {
+		p.add("the handler saw claims=%v sub=%q agree=%v, want claims=%v sub=%q agree=true", s.Claims, s.Subject, s.Agree, claims, subject)
+	}
+	if h := res.Header.Values("WWW-Authenticate"); len(h) != 0 {
+		p.add("WWW-Authenticate = %q on a served request", h)
+	}
+}
+
+// checkRejected checks a refused request's answer against the contract of
+// package middleware:
+//
+//   - Cache-Control: no-store, Content-Type: application/json and
+//     X-Content-Type-Options: nosniff;
+//   - a JSON body with "error" when an error code applies (all but the
+//     401 for a missing token), "error_description" always, "scope" for
+//     insufficient_scope from a scope rule, and nothing else;
+//   - a WWW-Authenticate challenge with the realm of the Guard that
+//     answers and the same error, error_description and scope as the body,
+//     except on a 401 for a missing token (the realm only, RFC 6750 §3.1)
+//     and on a 503 (none).
+func checkRejected(p *problems, res *http.Response, body []byte, realm string, rej middleware.Rejection) {
+	for _, h := range [...]struct{ name, value string }{
+		{"Cache-Control", "no-store"},
+		{"Content-Type", "application/json"},
+		{"X-Content-Type-Options", "nosniff"},
+	} {
+		if got := res.Header.Values(h.name); len(got) != 1 || got[0] != h.value {
+			p.add("%s = %q, want %q", h.name, got, h.value)
+		}
+	}
+
+	var got map[string]string
+	if err := json.Unmarshal(body, &got); err != nil {
+		p.add("body %q is not a JSON object of strings: %v", body, err)
+	}
+	if rej.Description == "" {
+		p.add("Rejection.Description is empty")
+	}
+	want := map[string]string{"error_description": rej.Description}
+	if rej.Code != "" {
+		want["error"] = rej.Code
+	}
+	if rej.Scope != "" {
+		want["scope"] = rej.Scope
+	}
+	if got != nil && !sameMap(got, want) {
+		p.add("body = %v, want %v", got, want)
+	}
+	// The description is a fixed phrase, not the error's text (except for
+	// invalid_request, whose descriptions are such phrases).
+	if rej.Code != "invalid_request" && rej.Err != nil && strings.Contains(rej.Err.Error(), rej.Description) {
+		p.add("description %q looks taken from the error text %q", rej.Description, rej.Err)
+	}
+
+	values := res.Header.Values("WWW-Authenticate")
+	if res.StatusCode == http.StatusServiceUnavailable {
+		if len(values) != 0 {
+			p.add("WWW-Authenticate = %q on a 503, want none", values)
+		}
+		return
+	}
+	if len(values) != 1 {
+		p.add("WWW-Authenticate = %q, want one", values)
+		return
+	}
+	params, err := parseChallenge(values[0])
+	if err != nil {
+		p.add("WWW-Authenticate %q: %v", values[0], err)
+		return
+	}
+	wantParams := map[string]string{"realm": realm}
+	if rej.Code != "" {
+		for k, v := range want {
+			wantParams[k] = v
+		}
+	}
+	if !sameMap(params, wantParams) {
+		p.add("challenge %q has %v, want %v", values[0], params, wantParams)
+	}
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// parseChallenge parses `Bearer k="v", k2="v2"` strictly: the Bearer scheme,
+// then comma-separated quoted auth-params without escapes (RFC 6750 §3
+// allows none in its values).
+func parseChallenge(h string) (map[string]string, error) {
+	rest, ok := strings.CutPrefix(h, "Bearer")
+	if !ok {
+		return nil, errors.New("scheme is not Bearer")
+	}
+	params := map[string]string{}
+	if rest == "" {
+		return params, nil
+	}
+	rest, ok = strings.CutPrefix(rest, " ")
+	for ok && rest != "" {
+		var name, value string
+		name, rest, ok = strings.Cut(rest, `="`)
+		if !ok || name == "" || strings.ContainsAny(name, " ,\"") {
+			return nil, errors.New("bad auth-param name")
+		}
+		value, rest, ok = strings.Cut(rest, `"`)
+		if !ok {
+			return nil, errors.New("unterminated quoted value")
+		}
+		if _, dup := params[name]; dup {
+			return nil, errors.New("duplicate auth-param " + name)
+		}
+		params[name] = value
+		if rest == "" {
+			return params, nil
+		}
+		rest, ok = strings.CutPrefix(rest, ", ")
+	}
+	return nil, errors.New("malformed auth-params")
+}

@@ -1,0 +1,120 @@
+package conformance
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+	"github.com/tokenguard/tokenguard/middleware"
+)
+
+// handler is the handler of every route, reading the claims as net/http
+// does.
+var handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, ok := jwtverify.ClaimsFromContext(r.Context())
+	Reply(w, r, c, ok)
+})
+
+// guardFunc is the form of a Guard's middleware that a mount uses.
+type guardFunc func(g *middleware.Guard) func(http.Handler) http.Handler
+
+// mountNetHTTP mounts the Routes on ServeMuxes, with guard as the Guard's
+// middleware and rule as the rules' Guard for the /opt/orders route.
+func mountNetHTTP(guard guardFunc, optRule func(rt *Routes) *middleware.Guard) func(rt *Routes) http.Handler {
+	return func(rt *Routes) http.Handler {
+		api := http.NewServeMux()
+		api.Handle("GET /api/me", handler)
+		api.Handle("GET /api/healthz", handler)
+		api.Handle("GET /api/orders", rt.API.Require(rt.Orders)(handler))
+		api.Handle("GET /api/admin", rt.API.Require(rt.Admin)(handler))
+		api.Handle("GET /api/alice", rt.API.Require(rt.Alice)(handler))
+		opt := http.NewServeMux()
+		opt.Handle("GET /opt/me", handler)
+		opt.Handle("GET /opt/orders", optRule(rt).Require(rt.Orders)(handler))
+		mux := http.NewServeMux()
+		mux.Handle("/api/", guard(rt.API)(api))
+		mux.Handle("/opt/", guard(rt.Optional)(opt))
+		mux.Handle("GET /down/me", guard(rt.Down)(handler))
+		return mux
+	}
+}
+
+func right(g *middleware.Guard) func(http.Handler) http.Handler { return g.Handler }
+func optional(rt *Routes) *middleware.Guard                     { return rt.Optional }
+
+// TestKitCatches runs the table over a right mount, where it must find
+// nothing, and over broken ones, where it must find the breakage in the
+// cases that exercise it.
+func TestKitCatches(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mount func(rt *Routes) http.Handler
+		// failing are the cases that must report a problem; every
+		// other case must pass.
+		failing []string
+	}{
+		{"right", mountNetHTTP(right, optional), nil},
+		{"rule answering through another Guard", mountNetHTTP(right, func(rt *Routes) *middleware.Guard { return rt.API }),
+			[]string{"optional: scoped route without token", "optional: scoped route without the scope"}},
+		{"claims not passed on", mountNetHTTP(func(g *middleware.Guard) func(http.Handler) http.Handler {
+			return func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if _, err := g.Check(r); err != nil {
+						g.Reject(w, r, err)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+		}, optional), []string{
+			// served without claims, or refused by a rule for want of them
+			"bearer lower case", "BEARER upper case", "several spaces (1*SP)", "valid token",
+			"scope granted", "missing scope", "one of the scopes", "none of the scopes",
+			"custom rule passes", "custom rule refuses", "optional: valid token",
+			"optional: scoped route with the scope", "optional: scoped route without the scope",
+		}},
+		{"refusals written by hand", mountNetHTTP(func(g *middleware.Guard) func(http.Handler) http.Handler {
+			return func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					c, err := g.Check(r)
+					if err != nil {
+						http.Error(w, "refused", http.StatusUnauthorized)
+						return
+					}
+					if c != nil {
+						r = r.WithContext(jwtverify.ContextWithClaims(r.Context(), c))
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+		}, optional), []string{
+			// every refusal by the Guard itself
+			"no header", "two Authorization headers", "Basic scheme", "tab instead of space",
+			"space inside the token", "Bearer without token", "token outside b64token syntax",
+			"token in query when disabled", "token over 8 KiB", "expired token", "wrong audience",
+			"tampered payload", "excluded route, encoded", "optional: expired token",
+			"optional: Basic scheme", "key source down",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := start(t, tc.mount)
+			fail := map[string]bool{}
+			for _, name := range tc.failing {
+				fail[name] = true
+			}
+			for _, c := range h.cases() {
+				p := h.check(t.Context(), c)
+				if fail[c.name] && len(p) == 0 {
+					t.Errorf("case %q: the kit found nothing wrong", c.name)
+				}
+				if !fail[c.name] && len(p) != 0 {
+					t.Errorf("case %q: the kit found %q", c.name, p)
+				}
+				delete(fail, c.name)
+			}
+			for name := range fail {
+				t.Errorf("no case %q in the table", name)
+			}
+		})
+	}
+}

@@ -1,0 +1,41 @@
+package pathtest
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tokenguard/tokenguard/internal/conformance"
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// TestConformanceChi runs the conformance table through the net/http
+// middleware on a chi router. chi has no adapter (its middleware is
+// net/http's), so its run lives here, where importing chi is allowed; the
+// net/http, gin, echo v4 and echo v5 runs live in the tests of middleware
+// and of each adapter.
+func TestConformanceChi(t *testing.T) {
+	conformance.Run(t, func(rt *conformance.Routes) http.Handler {
+		h := func(w http.ResponseWriter, r *http.Request) {
+			c, ok := jwtverify.ClaimsFromContext(r.Context())
+			conformance.Reply(w, r, c, ok)
+		}
+		r := chi.NewRouter()
+		r.Route("/api", func(r chi.Router) {
+			r.Use(rt.API.Handler)
+			r.Get("/me", h)
+			r.Get("/healthz", h)
+			r.With(rt.API.Require(rt.Orders)).Get("/orders", h)
+			r.With(rt.API.Require(rt.Admin)).Get("/admin", h)
+			r.With(rt.API.Require(rt.Alice)).Get("/alice", h)
+		})
+		r.Route("/opt", func(r chi.Router) {
+			r.Use(rt.Optional.Handler)
+			r.Get("/me", h)
+			r.With(rt.Optional.Require(rt.Orders)).Get("/orders", h)
+		})
+		r.With(rt.Down.Handler).Get("/down/me", h)
+		return r
+	})
+}

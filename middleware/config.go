@@ -1,0 +1,92 @@
+package middleware
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/tokenguard/tokenguard/jwtverify"
+)
+
+// The defaults of a zero Config, as its field docs state them.
+const (
+	defaultRealm         = "api"
+	defaultMaxFormBytes  = 64 << 10
+	defaultMaxTokenBytes = 8 << 10
+)
+
+// newGuard checks cfg and builds a Guard from a copy of it, with every
+// default filled in and everything that derives from it computed once.
+func newGuard(cfg Config) (*Guard, error) {
+	if err := checkConfig(&cfg); err != nil {
+		return nil, err
+	}
+	paths, err := excludeSet(cfg.ExcludePaths)
+	if err != nil {
+		return nil, err
+	}
+	g := &Guard{
+		optional:      cfg.Optional,
+		paths:         paths,
+		exclude:       cfg.Exclude,
+		maxForm:       orDefault(cfg.MaxFormBytes, defaultMaxFormBytes),
+		cookie:        cfg.CookieName,
+		maxToken:      orDefault(cfg.MaxTokenBytes, defaultMaxTokenBytes),
+		onError:       cfg.ErrorHandler,
+		log:           cfg.Logger,
+		authenticated: cfg.Hooks.Authenticated,
+		rejected:      cfg.Hooks.Rejected,
+	}
+	realm := cfg.Realm
+	if realm == "" {
+		realm = defaultRealm
+	}
+	g.challenge = `Bearer realm="` + realm + `"`
+	g.sources = sources(cfg)
+	return g, nil
+}
+
+// orDefault returns v, or def if v is zero.
+func orDefault[T int | int64](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// checkConfig reports the first setting of cfg that is invalid, ExcludePaths
+// aside (excludeSet checks those).
+func checkConfig(cfg *Config) error {
+	if c, ok := firstBad(cfg.Realm, func(r rune) bool { return r >= 0x20 && r <= 0x7e && r != '"' && r != '\\' }); ok {
+		return configError("Realm", "%q holds %q, which a WWW-Authenticate quoted string cannot carry; want printable ASCII without '\"' and '\\', or empty for \"api\"",
+			cfg.Realm, c)
+	}
+	if cfg.MaxFormBytes < 0 {
+		return configError("MaxFormBytes", "is %d; want a positive byte count, or 0 for 64 KiB", cfg.MaxFormBytes)
+	}
+	if cfg.MaxTokenBytes < 0 {
+		return configError("MaxTokenBytes", "is %d; want a positive byte count, or 0 for 8 KiB", cfg.MaxTokenBytes)
+	}
+	if c, ok := firstBad(cfg.CookieName, isTchar); ok {
+		return configError("CookieName", "%q holds %q, which a cookie name cannot; want an RFC 9110 token such as \"access_token\", or empty for no cookie",
+			cfg.CookieName, c)
+	}
+	return nil
+}
+
+// firstBad returns the first character of s (or byte, if s is not valid
+// UTF-8 there) for which allowed is false.
+func firstBad(s string, allowed func(rune) bool) (string, bool) {
+	for i, r := range s {
+		if !allowed(r) || r == utf8.RuneError {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			return s[i : i+n], true
+		}
+	}
+	return "", false
+}
+
+// configError reports an invalid Config field. It matches
+// jwtverify.ErrConfig.
+func configError(field, format string, args ...any) error {
+	return fmt.Errorf("middleware: invalid configuration: Config.%s %s: %w", field, fmt.Sprintf(format, args...), jwtverify.ErrConfig)
+}

@@ -1,0 +1,40 @@
+package ginguard_test
+
+import (
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tokenguard/tokenguard/internal/conformance"
+	"github.com/tokenguard/tokenguard/middleware/ginguard"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.TestMode) // once, before any engine exists
+	os.Exit(m.Run())
+}
+
+// TestConformance runs the conformance table through the adapter on a gin
+// engine, with a route group per Guard.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, func(rt *conformance.Routes) http.Handler {
+		h := func(c *gin.Context) {
+			cl, ok := ginguard.Claims(c)
+			conformance.Reply(c.Writer, c.Request, cl, ok)
+		}
+		r := gin.New()
+		api := r.Group("/api", ginguard.Middleware(rt.API))
+		api.GET("/me", h)
+		api.GET("/healthz", h)
+		api.GET("/orders", ginguard.Require(rt.API, rt.Orders), h)
+		api.GET("/admin", ginguard.Require(rt.API, rt.Admin), h)
+		api.GET("/alice", ginguard.Require(rt.API, rt.Alice), h)
+		opt := r.Group("/opt", ginguard.Middleware(rt.Optional))
+		opt.GET("/me", h)
+		opt.GET("/orders", ginguard.Require(rt.Optional, rt.Orders), h)
+		r.GET("/down/me", ginguard.Middleware(rt.Down), h)
+		return r
+	})
+}
