@@ -62,7 +62,7 @@ const (
 	defaultInactiveCacheTTL   = 30 * time.Second
 	defaultCacheSize          = 10000
 	defaultMaxBodyBytes       = 64 << 10
-	defaultMaxTokenBytes      = 8 << 10
+	defaultMaxTokenBytes      = 16 << 10
 	defaultMaxConcurrentCalls = 100
 	defaultLeeway             = 60 * time.Second
 )
@@ -366,19 +366,17 @@ const maxMembers = 256
 // broken, not the token).
 //
 // An active result whose members say it describes no access token (see
-// kindMembers) carries the reason in kind.
+// jose.KindClaim) carries the reason in kind.
 func parseResponse(data []byte) (*result, error) {
 	var active []byte
-	var kinds [len(kindMembers)][]byte // raw values, nil when absent
+	var kind *kindError // the first kind claim that names no access token
 	err := jose.ScanObject(data, maxMembers, func(name, value []byte) error {
 		if string(name) == "active" {
 			active = value
 			return nil
 		}
-		for i := range kindMembers {
-			if string(name) == kindMembers[i].name {
-				kinds[i] = value
-			}
+		if k := jose.Kind(name); k != nil && kind == nil {
+			kind = checkKind(k, value)
 		}
 		return nil
 	})
@@ -402,15 +400,7 @@ func parseResponse(data []byte) (*result, error) {
 		}
 		return nil, &errResponse{"is malformed"}
 	}
-	r := &result{claims: cl}
-	for i, raw := range kinds {
-		if raw != nil {
-			if r.kind = kindMembers[i].check(raw); r.kind != nil {
-				break
-			}
-		}
-	}
-	return r, nil
+	return &result{claims: cl, kind: kind}, nil
 }
 
 // LogValue implements [slog.LogValuer]: it logs the endpoint and client ID,

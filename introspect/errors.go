@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/internal/jose"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -142,7 +143,7 @@ var (
 // another kind, such as a refresh or an ID token. It matches
 // [jwtverify.ErrType] and [jwtverify.ErrInvalidToken].
 type kindError struct {
-	member    *kindMember
+	member    *jose.KindClaim
 	got       string // the member's value
 	notString bool   // the value is not a JSON string
 }
@@ -150,7 +151,7 @@ type kindError struct {
 func (e *kindError) Error() string {
 	var b strings.Builder
 	b.WriteString("introspect: the token is not an access token: ")
-	b.WriteString(e.member.name)
+	b.WriteString(e.member.Name)
 	if e.notString {
 		b.WriteString(" is not a JSON string")
 	} else {
@@ -158,7 +159,7 @@ func (e *kindError) Error() string {
 		b.WriteString(strconv.Quote(fetch.Excerpt(e.got)))
 	}
 	b.WriteString(" (accepted: ")
-	b.WriteString(e.member.accepted)
+	b.WriteString(e.member.Accepted)
 	b.WriteString(")")
 	return b.String()
 }

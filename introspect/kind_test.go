@@ -27,7 +27,9 @@ func TestParseResponse_Kind(t *testing.T) {
 		{name: "Kelvin sign", body: `{"active":true,"token_type":"access_to\u212aen"}`, wantMember: "token_type", wantGot: "access_to\u212aen"},
 		{name: "Hydra refresh token", body: `{"active":true,"token_use":"refresh_token"}`, wantMember: "token_use", wantGot: "refresh_token"},
 		{name: "Keycloak refresh token", body: `{"active":true,"typ":"Refresh"}`, wantMember: "typ", wantGot: "Refresh"},
-		{name: "first member wins", body: `{"active":true,"typ":"ID","token_type":"id_token"}`, wantMember: "token_type", wantGot: "id_token"},
+		{name: "first refusing member in the answer wins", body: `{"active":true,"typ":"ID","token_type":"id_token"}`, wantMember: "typ", wantGot: "ID"},
+		{name: "an accepted member does not hide a later refusing one", body: `{"active":true,"token_type":"Bearer","token_use":"refresh_token"}`, wantMember: "token_use", wantGot: "refresh_token"},
+		{name: "simplejwt access", body: `{"active":true,"token_type":"access"}`},
 		{name: "typ null", body: `{"active":true,"typ":null}`, wantMember: "typ", notString: true},
 		{name: "token_use array", body: `{"active":true,"token_use":["access_token"]}`, wantMember: "token_use", notString: true},
 		{name: "long and unprintable", body: `{"active":true,"token_type":"` + strings.Repeat("x", 100) + `\n\u0000"}`, wantMember: "token_type", wantGot: strings.Repeat("x", 100) + "\n\x00"},
@@ -45,7 +47,7 @@ func TestParseResponse_Kind(t *testing.T) {
 				return
 			}
 			k := res.kind
-			if k == nil || k.member.name != tt.wantMember || k.got != tt.wantGot || k.notString != tt.notString {
+			if k == nil || k.member.Name != tt.wantMember || k.got != tt.wantGot || k.notString != tt.notString {
 				t.Fatalf("parseResponse(%s).kind = %#v, want member %s, got %q, notString %v", tt.body, k, tt.wantMember, tt.wantGot, tt.notString)
 			}
 			var err2 error = k

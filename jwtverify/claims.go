@@ -56,7 +56,8 @@ type Claims struct {
 	// TokenType is the token_type member of an introspection response.
 	TokenType string
 
-	raw []byte
+	raw  []byte
+	kind *kindError // a claim that says this is no access token, if any
 }
 
 // Decode unmarshals the token's JSON payload into v with encoding/json, for
@@ -169,7 +170,12 @@ func (c *Claims) parse(data []byte) error {
 		case "username":
 			c.Username, ok = str(value)
 		case "token_type":
-			c.TokenType, ok = str(value)
+			if c.TokenType, ok = str(value); ok {
+				c.noteKind(name, value)
+			}
+		case "token_use", "typ": // only their kind matters
+			ok = true
+			c.noteKind(name, value)
 		case "aud":
 			c.Audience, ok = strOrStrings(value)
 		case "exp":
@@ -209,8 +215,22 @@ func (c *Claims) parse(data []byte) error {
 	return nil
 }
 
-// typedClaims are the claim names that parse types.
-var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "aud", "exp", "nbf", "iat", "scope", "scp"}
+// typedClaims are the claim names that parse reads.
+var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "token_use", "typ", "aud", "exp", "nbf", "iat", "scope", "scp"}
+
+// noteKind remembers the first claim that marks the token as another kind
+// than an access token (a Cognito ID token's token_use, a Keycloak refresh
+// token's typ: see jose.KindClaim). Verify refuses such a token.
+func (c *Claims) noteKind(name, value []byte) {
+	if c.kind != nil {
+		return
+	}
+	if k := jose.Kind(name); k != nil {
+		if got, isString, ok := k.Check(value); !ok {
+			c.kind = &kindError{claim: k, got: got, notString: !isString}
+		}
+	}
+}
 
 // foldsTo returns the one of names that name equals under Unicode case
 // folding without being it. Only U+017F (ſ) and U+212A (the Kelvin sign)

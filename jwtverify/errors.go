@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokenguard/tokenguard/internal/jose"
 )
 
 // Error categories. Every error returned by [Verifier.Verify] matches exactly
@@ -220,6 +222,24 @@ func (e *typeError) Error() string {
 	return "jwtverify: " + got + " marks another kind of JWT: accepted are at+jwt, application/at+jwt, JWT or no typ (only at+jwt with Config.StrictRFC9068)"
 }
 func (e *typeError) Unwrap() error { return ErrType }
+
+// kindError reports a token whose claims mark it as another kind than an
+// access token: token_type, token_use or typ names a refresh or an ID token,
+// say. It matches [ErrType] and [ErrInvalidToken].
+type kindError struct {
+	claim     *jose.KindClaim
+	got       string
+	notString bool
+}
+
+func (e *kindError) Error() string {
+	got := " is " + quote(e.got)
+	if e.notString {
+		got = " is not a JSON string"
+	}
+	return "jwtverify: claim " + e.claim.Name + got + ": the token is not an access token (accepted: " + e.claim.Accepted + ")"
+}
+func (e *kindError) Unwrap() error { return ErrType }
 
 // ValidatorError wraps the error of a [Config.Validators] function. It
 // matches [ErrValidator], [ErrInvalidToken], and the validator's own error.

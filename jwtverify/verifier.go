@@ -490,6 +490,9 @@ func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {
 	if err := v.checkType(h.typ); err != nil {
 		return err
 	}
+	if c.kind != nil {
+		return c.kind
+	}
 	if v.strict {
 		for _, m := range [...]struct {
 			name    string
