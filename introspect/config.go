@@ -131,7 +131,7 @@ type Config struct {
 	// by discovery may have up to 1 MiB.)
 	MaxBodyBytes int64
 	// MaxTokenBytes bounds the length of a token; a longer one is refused
-	// without a call. If zero, 8 KiB is used.
+	// without a call. If zero, 16 KiB is used.
 	MaxTokenBytes int
 	// MaxConcurrentCalls bounds how many introspection calls run at once.
 	// A further call waits for a slot for at most Timeout, then fails with

@@ -27,7 +27,7 @@ const (
 	defaultCacheTTL         = 5 * time.Minute  // Config.CacheTTL
 	defaultInactiveCacheTTL = 30 * time.Second // Config.InactiveCacheTTL
 	defaultMaxBodyBytes     = 64 << 10         // Config.MaxBodyBytes
-	defaultMaxTokenBytes    = 8 << 10          // Config.MaxTokenBytes
+	defaultMaxTokenBytes    = 16 << 10         // Config.MaxTokenBytes
 )
 
 // t0 is the fixed "now" of most tests.

@@ -753,7 +753,7 @@ func atkCases() []atkCase {
 
 	// Oversized tokens.
 	add(
-		atkCase{name: "oversized token (over 8 KiB)", want: jwtverify.ErrMalformed, token: claimsA(map[string]any{"pad": strings.Repeat("A", 9<<10)})},
+		atkCase{name: "oversized token (over 16 KiB)", want: jwtverify.ErrMalformed, token: claimsA(map[string]any{"pad": strings.Repeat("A", 17<<10)})},
 		atkCase{name: "oversized token of 1 MiB", want: jwtverify.ErrMalformed, token: mutate(func(t *testing.T, s string) string { return s + strings.Repeat("A", 1<<20) })},
 		atkCase{name: "token over a custom MaxTokenBytes", want: jwtverify.ErrMalformed,
 			verifier: func(t *testing.T, f *atkFixture) *jwtverify.Verifier {

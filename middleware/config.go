@@ -11,7 +11,7 @@ import (
 const (
 	defaultRealm         = "api"
 	defaultMaxFormBytes  = 64 << 10
-	defaultMaxTokenBytes = 8 << 10
+	defaultMaxTokenBytes = 16 << 10
 )
 
 // newGuard checks cfg and builds a Guard from a copy of it, with every
@@ -64,7 +64,7 @@ func checkConfig(cfg *Config) error {
 		return configError("MaxFormBytes", "is %d; want a positive byte count, or 0 for 64 KiB", cfg.MaxFormBytes)
 	}
 	if cfg.MaxTokenBytes < 0 {
-		return configError("MaxTokenBytes", "is %d; want a positive byte count, or 0 for 8 KiB", cfg.MaxTokenBytes)
+		return configError("MaxTokenBytes", "is %d; want a positive byte count, or 0 for 16 KiB", cfg.MaxTokenBytes)
 	}
 	if c, ok := firstBad(cfg.CookieName, isTchar); ok {
 		return configError("CookieName", "%q holds %q, which a cookie name cannot; want an RFC 9110 token such as \"access_token\", or empty for no cookie",

@@ -109,7 +109,7 @@ type Config struct {
 	CookieName string
 	// MaxTokenBytes bounds the length of a token from any source; a longer
 	// one is refused as invalid_token without reaching the Authenticator.
-	// If zero, 8 KiB (the default limit of jwtverify.Config.MaxTokenBytes
+	// If zero, 16 KiB (the default limit of jwtverify.Config.MaxTokenBytes
 	// too). It must not be negative.
 	MaxTokenBytes int
 

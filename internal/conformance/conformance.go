@@ -332,7 +332,7 @@ func (h *harness) cases() []testCase {
 			want{status: 400, code: "invalid_request", err: middleware.ErrInvalidRequest}},
 		{"token in query when disabled", "/api/me?access_token=" + h.tok.valid, nil,
 			want{status: 401, err: middleware.ErrNoToken}},
-		{"token over 8 KiB", "/api/me", raw("Bearer " + strings.Repeat("a", 8<<10+1)),
+		{"token over 16 KiB", "/api/me", raw("Bearer " + strings.Repeat("a", 16<<10+1)),
 			want{status: 401, code: "invalid_token", err: jwtverify.ErrMalformed}},
 		{"valid token", "/api/me", bearer(valid), served("alice")},
 		{"expired token", "/api/me", bearer(func(tk tokens) string { return tk.expired }),

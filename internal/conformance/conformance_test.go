@@ -91,7 +91,7 @@ func TestKitCatches(t *testing.T) {
 			// every refusal by the Guard itself
 			"no header", "two Authorization headers", "Basic scheme", "tab instead of space",
 			"space inside the token", "Bearer without token", "token outside b64token syntax",
-			"token in query when disabled", "token over 8 KiB", "expired token", "wrong audience",
+			"token in query when disabled", "token over 16 KiB", "expired token", "wrong audience",
 			"tampered payload", "excluded route, encoded", "optional: expired token",
 			"optional: Basic scheme", "key source down",
 		}},
