@@ -17,15 +17,14 @@ const audience = "https://api.test"
 // fixture is what the table's requests need: tokens signed by a real issuer
 // and verified by a real Verifier.
 type fixture struct {
-	iss       *jwttest.Issuer
-	verifier  *jwtverify.Verifier
-	valid     string // alice, scopes orders:read profile
-	bob       string // bob, scopes orders:read
-	profile   string // alice, scope profile only
-	expired   string
-	otherAud  string
-	tampered  string
-	downToken string // signed by a key the down verifier has never seen
+	iss      *jwttest.Issuer
+	verifier *jwtverify.Verifier
+	valid    string // alice, scopes orders:read profile
+	bob      string // bob, scopes orders:read
+	profile  string // alice, scope profile only
+	expired  string
+	otherAud string
+	tampered string
 }
 
 func newFixture(t *testing.T) *fixture {
