@@ -31,10 +31,19 @@ import (
 const (
 	wantProviderVersion = "9.13.3" // pinned in authserver/package.json
 
-	apiClientID     = "tokenguard-api-client"
-	apiClientSecret = "api-client-secret-for-tests-only"
-	rsClientID      = "tokenguard-resource-server"
-	rsClientSecret  = "resource-server-secret-for-tests-only"
+	// The API client gets Bearer tokens, or DPoP-bound ones when it sends
+	// a proof (a nonce is optional). The DPoP client gets DPoP-bound tokens
+	// only, and must put a server nonce in its proofs. The mTLS client's
+	// tokens are bound to its TLS client certificate. The resource server
+	// only introspects.
+	apiClientID      = "tokenguard-api-client"
+	apiClientSecret  = "api-client-secret-for-tests-only"
+	dpopClientID     = "tokenguard-dpop-client"
+	dpopClientSecret = "dpop-client-secret-for-tests-only"
+	mtlsClientID     = "tokenguard-mtls-client"
+	mtlsClientSecret = "mtls-client-secret-for-tests-only"
+	rsClientID       = "tokenguard-resource-server"
+	rsClientSecret   = "resource-server-secret-for-tests-only"
 
 	resRS256  = "https://rs256.api.test/"
 	resPS256  = "https://ps256.api.test/"
@@ -68,8 +77,8 @@ var shared struct {
 
 	startOnce sync.Once
 	srv       *authServer
-	keyFile   string
-	startErr  error // why the shared server did not start
+	dir       string // its signing keys and TLS certificate and key
+	startErr  error  // why the shared server did not start
 }
 
 func TestMain(m *testing.M) {
@@ -84,8 +93,8 @@ func runTests(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "--- output of the shared authorization server %s:\n%s\n", shared.srv.Issuer, shared.srv.Logs())
 		}
 	}
-	if shared.keyFile != "" {
-		os.Remove(shared.keyFile)
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
 	}
 	return code
 }
@@ -133,13 +142,21 @@ func sharedServer(t *testing.T) *authServer {
 	t.Helper()
 	requireNode(t)
 	shared.startOnce.Do(func() {
+		var keyFile string
+		var pki *testPKI
 		keys, err := newKeySet("shared")
 		if err == nil {
-			shared.keyFile, err = writeKeyFile(os.TempDir(), keys)
+			shared.dir, err = os.MkdirTemp("", "tokenguard-as-")
+		}
+		if err == nil {
+			keyFile, err = writeKeyFile(shared.dir, keys)
+		}
+		if err == nil {
+			pki, err = newTestPKI(shared.dir)
 		}
 		if err == nil {
 			// Not t.Context(): the server outlives this test; TestMain stops it.
-			shared.srv, err = startAuthServer(context.Background(), 0, shared.keyFile)
+			shared.srv, err = startAuthServer(context.Background(), 0, keyFile, pki)
 		}
 		if err != nil {
 			shared.startErr = fmt.Errorf("starting the authorization server: %w", err)
@@ -169,6 +186,7 @@ type authServer struct {
 	Issuer string
 	Port   int
 
+	pki      *testPKI // nil: no HTTPS listener, no certificate-bound tokens
 	cmd      *exec.Cmd
 	lifeline io.Closer // node's stdin: the server exits when it is closed
 	out      *serverOutput
@@ -182,8 +200,11 @@ type authServer struct {
 }
 
 // startAuthServer starts server.mjs on 127.0.0.1:port (0: any free port)
-// with the private keys of keysFile, and waits until it listens.
-func startAuthServer(ctx context.Context, port int, keysFile string) (*authServer, error) {
+// with the private keys of keysFile, and waits until it listens. With a
+// pki, the server also listens over HTTPS with pki's server certificate,
+// for certificate-bound tokens (on a free port, named by the
+// mtls_endpoint_aliases of its metadata).
+func startAuthServer(ctx context.Context, port int, keysFile string, pki *testPKI) (*authServer, error) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		return nil, err
@@ -196,6 +217,12 @@ func startAuthServer(ctx context.Context, port int, keysFile string) (*authServe
 		"TOKENGUARD_AS_LIFELINE=1", // if this process dies, node sees EOF and exits
 		"NO_COLOR=1",
 	)
+	if pki != nil {
+		cmd.Env = append(cmd.Env,
+			"TOKENGUARD_AS_TLS_CERT="+pki.serverCertFile,
+			"TOKENGUARD_AS_TLS_KEY="+pki.serverKeyFile,
+		)
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = stopTimeout
 	lifeline, err := cmd.StdinPipe()
@@ -205,7 +232,7 @@ func startAuthServer(ctx context.Context, port int, keysFile string) (*authServe
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting node: %w", err)
 	}
-	s := &authServer{cmd: cmd, lifeline: lifeline, out: out, done: make(chan struct{})}
+	s := &authServer{pki: pki, cmd: cmd, lifeline: lifeline, out: out, done: make(chan struct{})}
 	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.done)
@@ -331,6 +358,15 @@ type metadata struct {
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 	RevocationEndpoint    string `json:"revocation_endpoint"`
 	JWKSURI               string `json:"jwks_uri"`
+
+	DPoPAlgorithms []string `json:"dpop_signing_alg_values_supported"` // RFC 9449 section 5.1
+	// RFC 8705 sections 3.3 and 5: the server binds tokens to client
+	// certificates, and the endpoints of its HTTPS listener.
+	CertificateBoundTokens bool `json:"tls_client_certificate_bound_access_tokens"`
+	MTLSAliases            struct {
+		TokenEndpoint         string `json:"token_endpoint"`
+		IntrospectionEndpoint string `json:"introspection_endpoint"`
+	} `json:"mtls_endpoint_aliases"`
 }
 
 var testClient = &http.Client{Timeout: 10 * time.Second}
@@ -343,6 +379,9 @@ func (s *authServer) Metadata(t *testing.T) *metadata {
 		s.metaErr = getJSON(t.Context(), s.Issuer+"/.well-known/openid-configuration", &m)
 		if s.metaErr == nil && (m.Issuer != s.Issuer || m.TokenEndpoint == "") {
 			s.metaErr = fmt.Errorf("discovery document of %s names issuer %q, token endpoint %q", s.Issuer, m.Issuer, m.TokenEndpoint)
+		}
+		if s.metaErr == nil && s.pki != nil && !strings.HasPrefix(m.MTLSAliases.TokenEndpoint, "https://127.0.0.1:") {
+			s.metaErr = fmt.Errorf("discovery document of %s names mTLS token endpoint %q, want one on https://127.0.0.1", s.Issuer, m.MTLSAliases.TokenEndpoint)
 		}
 		s.meta = &m
 	})
@@ -376,13 +415,31 @@ func getJSON(ctx context.Context, u string, v any) error {
 // and returns the status and body.
 func postForm(t *testing.T, endpoint, clientID, secret string, form url.Values) (int, []byte) {
 	t.Helper()
+	resp := post(t, testClient, endpoint, clientID, secret, form, nil)
+	return resp.Status, resp.Body
+}
+
+// formResponse is an answer to post.
+type formResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// post posts form to endpoint through client, with HTTP Basic client
+// authentication and the headers of header (nil: none).
+func post(t *testing.T, client *http.Client, endpoint, clientID, secret string, form url.Values, header http.Header) *formResponse {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
-	resp, err := testClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", endpoint, err)
 	}
@@ -391,7 +448,7 @@ func postForm(t *testing.T, endpoint, clientID, secret string, form url.Values) 
 	if err != nil {
 		t.Fatalf("POST %s: reading the body: %v", endpoint, err)
 	}
-	return resp.StatusCode, body
+	return &formResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // tokenResponse is a token endpoint answer (RFC 6749 §5.1).
@@ -403,22 +460,12 @@ type tokenResponse struct {
 }
 
 // token gets an access token for resource with the client_credentials
-// grant, as the API client.
+// grant, as the API client, without a DPoP proof: a Bearer token. scope
+// may be empty.
 func (s *authServer) token(t *testing.T, resource, scope string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "resource": {resource}}
-	if scope != "" {
-		form.Set("scope", scope)
-	}
-	status, body := postForm(t, s.Metadata(t).TokenEndpoint, apiClientID, apiClientSecret, form)
-	if status != http.StatusOK {
-		t.Fatalf("token request for %s: status %d: %s", resource, status, body)
-	}
-	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" || !strings.EqualFold(tr.TokenType, "Bearer") {
-		t.Fatalf("token request for %s: bad response (%v): %s", resource, err, body)
-	}
-	return tr.AccessToken
+	resp := post(t, testClient, s.Metadata(t).TokenEndpoint, apiClientID, apiClientSecret, tokenForm(resource, scope), nil)
+	return parseTokenResponse(t, resp, "Bearer").AccessToken
 }
 
 // revoke revokes token at the revocation endpoint (RFC 7009), as the API

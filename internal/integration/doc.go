@@ -4,6 +4,15 @@
 // authserver/server.mjs. The package has no API; everything is in its
 // _test.go files.
 //
+// Besides Bearer tokens, the server issues sender-constrained tokens:
+// DPoP-bound ones (RFC 9449) to a client that sends a DPoP proof to its
+// token endpoint, and certificate-bound ones (RFC 8705) to a client whose
+// tokens are bound to the certificate it presents on the server's second,
+// HTTPS listener (named by mtls_endpoint_aliases in its metadata). The
+// certificates of that set-up (a CA, the listener's certificate, client
+// certificates) are generated when the tests run; no private key is
+// committed. bound_test.go is the harness that gets such tokens.
+//
 // The tests start and stop the server themselves (node must be on PATH).
 // Run them with
 //

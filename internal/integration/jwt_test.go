@@ -199,7 +199,7 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		began := time.Now()
-		srv, err := startAuthServer(t.Context(), port, file)
+		srv, err := startAuthServer(t.Context(), port, file, nil)
 		if err != nil {
 			t.Fatalf("starting the authorization server with keys %s: %v", file, err)
 		}
