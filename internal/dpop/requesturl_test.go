@@ -64,6 +64,8 @@ func TestRequestURL(t *testing.T) {
 			target: "http://internal/orders", header: map[string][]string{"X-Forwarded-Host": {"evil.example"}}, want: "https://api.example.com/orders"},
 		{name: "absolute-form request target", target: "http://api.example.com/x", uri: "http://api.example.com/orders?q=1", want: "http://api.example.com/orders"},
 		{name: "asterisk", target: "http://api.example.com/", uri: "*", wantErr: true},
+		{name: "malformed percent-encoding", target: "http://api.example.com/", uri: "/a%zz", wantErr: true},
+		{name: "malformed percent-encoding, external URL", cfg: dpop.Config{ExternalURL: "https://api.example.com"}, target: "http://internal/", uri: "/a%zz", wantErr: true},
 		{name: "no host", target: "http://api.example.com/orders", header: map[string][]string{"Host": {""}}, wantErr: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

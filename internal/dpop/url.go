@@ -2,6 +2,8 @@ package dpop
 
 import (
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -109,8 +111,17 @@ func appendHost(b []byte, host string) ([]byte, string) {
 	}
 	literal := host[0] == '['
 	if literal {
-		b = append(b, '[')
+		// An IPv6 address, with an optional zone (RFC 6874); IPvFuture and
+		// anything else in brackets are refused, as net/url refuses them.
 		host = host[1 : len(host)-1]
+		dec, err := url.PathUnescape(host)
+		if err != nil {
+			return nil, "has a malformed IP literal"
+		}
+		if a, err := netip.ParseAddr(dec); err != nil || !a.Is6() {
+			return nil, "has an IP literal that is not an IPv6 address"
+		}
+		b = append(b, '[')
 	}
 	for i := 0; i < len(host); i++ {
 		c := host[i]
@@ -302,7 +313,11 @@ func (c *Checker) RequestURL(r *http.Request) (string, error) {
 		return "", err
 	}
 	if c.external != "" {
-		return c.external + path, nil
+		u, reason := normalizeURL(c.external + path)
+		if reason != "" {
+			return "", refuse(ErrURL, "the request URL "+reason)
+		}
+		return u, nil
 	}
 	scheme, host := "http", r.Host
 	if r.TLS != nil {

@@ -46,6 +46,8 @@ func TestNormalizeURL(t *testing.T) {
 		{"https://API%2eexample.com/", "https://api.example.com/"},
 		{"https://[2001:DB8::1]:443/x", "https://[2001:db8::1]/x"},
 		{"https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"},
+		{"https://[fe80::1%25EN0]/x", "https://[fe80::1%25en0]/x"},
+		{"https://[::ffff:192.0.2.1]/x", "https://[::ffff:192.0.2.1]/x"},
 		{"https://192.0.2.1/x", "https://192.0.2.1/x"},
 		{"https://xn--caf-dma.example/", "https://xn--caf-dma.example/"},
 	} {
@@ -67,6 +69,7 @@ func TestNormalizeURL(t *testing.T) {
 		"https://api.example.com:-1/", "https://api.example.com/%", "https://api.example.com/%4", "https://api.example.com/%zz",
 		"https://api.exa mple.com/", "https://api.example.com\\@evil.example/", "https://[::1/", "https://[::1]x/",
 		"https://%zz/", "https://ap%/", "https://[]/", "https://a\x00b/",
+		"https://[0]/", "https://[192.0.2.1]/", "https://[v1.x]/", "https://[::1%zz]/", "https://[::g]/",
 	} {
 		t.Run("refused "+in, func(t *testing.T) {
 			if got, reason := normalizeURL(in); reason == "" {
