@@ -27,7 +27,9 @@ import (
 //
 // A URL with userinfo ("https://user@host/") is refused: no request URL has
 // one, and it could mislead a reader about the host. So are other schemes,
-// an empty host, a port beyond 65535 and a malformed percent-encoding.
+// an empty host, a host with a percent-encoded character other than an
+// unreserved one, an IP literal that is no IPv6 address, a port beyond
+// 65535 and a malformed percent-encoding.
 func normalizeURL(s string) (string, string) {
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s = s[:i]
@@ -102,9 +104,11 @@ func splitHostPort(a string) (host, port, reason string) {
 	return a, "", ""
 }
 
-// appendHost appends the host in lower case, its percent-encodings
-// normalised. A reg-name holds unreserved characters, sub-delims and
-// percent-encodings; an IP literal also colons.
+// appendHost appends the host in lower case, its percent-encodings of
+// unreserved characters decoded. A reg-name holds unreserved characters and
+// sub-delims, and no other percent-encoded character (a DNS name is ASCII:
+// an internationalised one is written in punycode); an IP literal is an IPv6
+// address, with colons and an optional percent-encoded zone.
 func appendHost(b []byte, host string) ([]byte, string) {
 	if host == "" || host == "[]" {
 		return nil, "has no host"
@@ -132,10 +136,13 @@ func appendHost(b []byte, host string) ([]byte, string) {
 				return nil, "has a malformed percent-encoding in its host"
 			}
 			i += 2
-			if unreserved(v) {
+			switch {
+			case unreserved(v):
 				b = append(b, lower(v))
-			} else {
+			case literal: // a zone: "%25" and what it names
 				b = append(b, '%', hexDigit[v>>4], hexDigit[v&15])
+			default: // a name server knows holds letters, digits, - and .
+				return nil, "has a percent-encoded character that a host name cannot hold"
 			}
 		case unreserved(c) || subDelim(c) || (literal && c == ':'):
 			b = append(b, lower(c))

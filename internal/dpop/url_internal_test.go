@@ -70,6 +70,7 @@ func TestNormalizeURL(t *testing.T) {
 		"https://api.exa mple.com/", "https://api.example.com\\@evil.example/", "https://[::1/", "https://[::1]x/",
 		"https://%zz/", "https://ap%/", "https://[]/", "https://a\x00b/",
 		"https://[0]/", "https://[192.0.2.1]/", "https://[v1.x]/", "https://[::1%zz]/", "https://[::g]/",
+		"http://%00", "https://api%2Fexample.com/", "https://caf%C3%A9.example/", "https://api%2eexample.com%3a443/",
 	} {
 		t.Run("refused "+in, func(t *testing.T) {
 			if got, reason := normalizeURL(in); reason == "" {
