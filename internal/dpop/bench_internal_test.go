@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/binary"
 	"math/big"
 	"strconv"
 	"strings"
@@ -183,11 +184,10 @@ func BenchmarkMemoryStore(b *testing.B) {
 	var worker atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		buf := []byte("bench-key-w00-" + strings.Repeat("0", 20))
-		w := worker.Add(1)
-		buf[11], buf[12] = byte('0'+w/10%10), byte('0'+w%10)
-		for i := int64(0); pb.Next(); i++ {
-			strconv.AppendInt(buf[:14], i, 10)
+		var buf [16]byte // worker and counter: distinct across runs and goroutines
+		binary.BigEndian.PutUint64(buf[:8], uint64(worker.Add(1)))
+		for i := uint64(0); pb.Next(); i++ {
+			binary.BigEndian.PutUint64(buf[8:], i)
 			if i&(1<<16-1) == 0 {
 				secs.Add(1)
 			}

@@ -367,24 +367,22 @@ var (
 // parseProof splits and decodes the compact JWS and reads its header and
 // claims; it checks syntax and types, not values.
 func parseProof(s string) (*proof, *ProofError) {
-	d1, d2 := -1, -1
-	for i := 0; i < len(s); i++ {
-		switch b := s[i]; {
-		case b == '.':
-			if d1 < 0 {
-				d1 = i
-			} else if d2 < 0 {
-				d2 = i
-			} else {
-				return nil, refuse(ErrMalformed, "the proof has more than three segments: not a compact JWS")
-			}
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_':
-		default:
-			return nil, refuse(ErrMalformed, "the proof has a character outside the base64url alphabet")
+	// Strict base64url decoding refuses every byte outside the alphabet
+	// but the line breaks it skips, which are refused here.
+	d1 := strings.IndexByte(s, '.')
+	d2 := -1
+	if d1 >= 0 {
+		if d2 = strings.IndexByte(s[d1+1:], '.'); d2 >= 0 {
+			d2 += d1 + 1
 		}
 	}
-	if d2 < 0 {
+	switch {
+	case d2 < 0:
 		return nil, refuse(ErrMalformed, "the proof is not three dot-separated segments: not a compact JWS")
+	case strings.IndexByte(s[d2+1:], '.') >= 0:
+		return nil, refuse(ErrMalformed, "the proof has more than three segments: not a compact JWS")
+	case strings.ContainsAny(s, "\r\n"):
+		return nil, refuse(ErrMalformed, "the proof has a line break")
 	}
 	hs, ps, ss := s[:d1], s[d1+1:d2], s[d2+1:]
 	if len(hs) == 0 || len(ps) == 0 || len(ss) == 0 {
