@@ -55,9 +55,35 @@ type Claims struct {
 	Username string
 	// TokenType is the token_type member of an introspection response.
 	TokenType string
+	// Confirmation is the cnf claim (RFC 7800): the key or certificate the
+	// token is bound to, for a JWT and for an introspection response alike.
+	// Its zero value means the token carries no cnf and is a plain bearer
+	// token. The Verifier and the introspection client do not enforce it
+	// (they cannot see the request); the middleware does.
+	Confirmation Confirmation
 
 	raw  []byte
 	kind *kindError // a claim that says this is no access token, if any
+}
+
+// Confirmation is the cnf claim of a token (RFC 7800 §3.1): what a client
+// must prove it holds to use the token. A cnf that is not a JSON object, or a
+// jkt or x5t#S256 that is not the unpadded base64url of a SHA-256 digest (32
+// bytes), makes the claims malformed.
+type Confirmation struct {
+	// KeyThumbprint is cnf.jkt (RFC 9449 §6.1): the base64url RFC 7638
+	// SHA-256 thumbprint of the DPoP key the token is bound to; empty when
+	// the token is not bound to one.
+	KeyThumbprint string
+	// CertificateThumbprint is cnf.x5t#S256 (RFC 8705 §3.1): the base64url
+	// SHA-256 digest of the DER client certificate the token is bound to;
+	// empty when the token is not bound to one.
+	CertificateThumbprint string
+	// Unsupported reports that cnf holds a confirmation method other than
+	// jkt and x5t#S256 (jwk, jku, kid, jwe of RFC 7800, or any other
+	// member), which nothing here can check: such a token is bound to
+	// something its presenter may not hold, and the middleware refuses it.
+	Unsupported bool
 }
 
 // Decode unmarshals the token's JSON payload into v with encoding/json, for
@@ -121,7 +147,10 @@ func (c *Claims) same(d *Claims) bool {
 	return identical(c.Issuer, d.Issuer) && identical(c.Subject, d.Subject) && identical(c.ID, d.ID) &&
 		identical(c.ClientID, d.ClientID) && identical(c.Username, d.Username) && identical(c.TokenType, d.TokenType) &&
 		c.Expiry == d.Expiry && c.NotBefore == d.NotBefore && c.IssuedAt == d.IssuedAt &&
-		slices.EqualFunc(c.Audience, d.Audience, identical) && slices.EqualFunc(c.Scopes, d.Scopes, identical)
+		slices.EqualFunc(c.Audience, d.Audience, identical) && slices.EqualFunc(c.Scopes, d.Scopes, identical) &&
+		identical(c.Confirmation.KeyThumbprint, d.Confirmation.KeyThumbprint) &&
+		identical(c.Confirmation.CertificateThumbprint, d.Confirmation.CertificateThumbprint) &&
+		c.Confirmation.Unsupported == d.Confirmation.Unsupported
 }
 
 func identical(a, b string) bool {
@@ -135,8 +164,10 @@ func identical(a, b string) bool {
 // with Unicode case folding, as encoding/json matches names: "sub", "SUB" and
 // "ſub" are one name), a member whose name folds to a claim typed here
 // without being it ("ISS"), lone surrogate escapes, numbers beyond float64,
-// time claims that are not finite JSON numbers, and aud, scope or scp of the
-// wrong JSON type are errors matching [ErrMalformed]. It checks nothing else:
+// time claims that are not finite JSON numbers, aud, scope or scp of the
+// wrong JSON type, and a cnf that is not a JSON object or whose jkt or
+// x5t#S256 is not the base64url of 32 bytes are errors matching
+// [ErrMalformed]. It checks nothing else:
 // no signature, time, issuer or audience; use [Verifier.Verify] for tokens.
 // data must not be modified afterwards.
 func ParseClaims(data []byte) (*Claims, error) {
@@ -187,6 +218,12 @@ func (c *Claims) parse(data []byte) error {
 		case "scope": // wins over scp, whichever comes first
 			haveScope = true
 			c.Scopes, ok = scopes(c.Scopes[:0], value)
+		case "cnf":
+			if r := c.Confirmation.parse(value); r != "" {
+				reason = "claim cnf " + r
+				return errors.New(reason)
+			}
+			ok = true
 		case "scp":
 			if haveScope {
 				_, ok = scopes(nil, value) // only checked
@@ -216,7 +253,58 @@ func (c *Claims) parse(data []byte) error {
 }
 
 // typedClaims are the claim names that parse reads.
-var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "token_use", "typ", "aud", "exp", "nbf", "iat", "scope", "scp"}
+var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "token_use", "typ", "aud", "exp", "nbf", "iat", "scope", "scp", "cnf"}
+
+// confirmationMembers are the members of cnf that Confirmation reads.
+var confirmationMembers = [...]string{"jkt", "x5t#S256"}
+
+const maxConfirmationMembers = 16
+
+// parse fills f from value, the raw JSON of a cnf claim, and returns why it
+// is malformed, or "" when it is not. Its strings alias value, as those of
+// Claims.parse do.
+func (f *Confirmation) parse(value []byte) string {
+	if len(value) == 0 || value[0] != '{' {
+		return "is not a JSON object"
+	}
+	var reason string
+	err := jose.ScanObject(value, maxConfirmationMembers, func(name, v []byte) error {
+		switch string(name) {
+		case "jkt", "x5t#S256":
+			s, ok := str(v)
+			if !ok || !isSHA256(s) {
+				reason = "member " + string(name) + " is not the unpadded base64url of a SHA-256 digest (43 characters)"
+				return errors.New(reason)
+			}
+			if name[0] == 'j' {
+				f.KeyThumbprint = s
+			} else {
+				f.CertificateThumbprint = s
+			}
+		default:
+			if r, folds := foldsTo(name, confirmationMembers[:]); folds {
+				reason = "member " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
+				return errors.New(reason)
+			}
+			f.Unsupported = true // jwk, jku, kid, jwe, or a method not known here
+		}
+		return nil
+	})
+	if err != nil && reason == "" {
+		reason = "is not a valid JSON object: " + err.Error()
+	}
+	return reason
+}
+
+// isSHA256 reports whether s is the strict unpadded base64url of 32 bytes.
+func isSHA256(s string) bool {
+	var buf [33]byte
+	if len(s) != 43 {
+		return false
+	}
+	n, err := base64URLStrict.Decode(buf[:], unsafe.Slice(unsafe.StringData(s), len(s)))
+	return err == nil && n == 32
+}
 
 // noteKind remembers the first claim that marks the token as another kind
 // than an access token (a Cognito ID token's token_use, a Keycloak refresh

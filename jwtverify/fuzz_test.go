@@ -317,6 +317,9 @@ func FuzzParseClaims(f *testing.F) {
 		`{"active":true,"0":1e700}`, `{"x":{"y":[-1e400]}}`, `{"name":"\ud800"}`, `{"sub":"\ud83d\ude00"}`,
 		`{"realm_access":{"roles":["user"],"ROLES":["admin"]}}`, `{"exp":1e300}`, `{"exp":-62135596800}`,
 		`{"aud":[]}`, `{"aud":null}`, `{"iss":"a\u0000b"}`, `{"iss":"\u00e9\/"}`,
+		`{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`,
+		`{"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2","jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}`,
+		`{"cnf":{"jwk":{"kty":"EC"}}}`, `{"cnf":{"JKT":"x"}}`, `{"cnf":"x"}`, `{"cnf":{}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -346,6 +349,10 @@ func FuzzParseClaims(f *testing.F) {
 			Iat       *float64 `json:"iat"`
 			Scope     any      `json:"scope"`
 			Scp       any      `json:"scp"`
+			Cnf       *struct {
+				Jkt *string `json:"jkt"`
+				X5t *string `json:"x5t#S256"`
+			} `json:"cnf"`
 		}
 		if err := c.Decode(&ref); err != nil {
 			t.Fatalf("ParseClaims(%q) accepted claims that encoding/json cannot type: %v", data, err)
@@ -381,6 +388,18 @@ func FuzzParseClaims(f *testing.F) {
 			if !d.got.Equal(want) {
 				t.Fatalf("ParseClaims(%q) %s = %v, encoding/json reads %v (%v)", data, d.claim, d.got, d.ref, want)
 			}
+		}
+		var cnf Confirmation
+		if ref.Cnf != nil {
+			cnf.KeyThumbprint, cnf.CertificateThumbprint = deref(ref.Cnf.Jkt), deref(ref.Cnf.X5t)
+			if m, ok := anyv.(map[string]any)["cnf"].(map[string]any); ok {
+				for name := range m {
+					cnf.Unsupported = cnf.Unsupported || (name != "jkt" && name != "x5t#S256")
+				}
+			}
+		}
+		if c.Confirmation != cnf {
+			t.Fatalf("ParseClaims(%q) cnf = %+v, encoding/json reads %+v", data, c.Confirmation, cnf)
 		}
 		if want := fzStrings(ref.Aud, false); !slices.Equal(c.Audience, want) {
 			t.Fatalf("ParseClaims(%q) aud = %q, encoding/json reads %q", data, c.Audience, want)

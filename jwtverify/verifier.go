@@ -212,9 +212,10 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (*Claims, err
 // names an accepted audience; typ is an access-token type; required claims
 // are present; and every Config.Validators function agrees.
 //
-// It does NOT check that the token was issued for the client calling the API
-// (sender-constrained tokens: DPoP, mTLS), nor revocation: use introspection
-// for that.
+// It does NOT check that the token is used by the client it was issued to
+// (sender-constrained tokens, DPoP and mTLS): it reads the binding into
+// [Claims.Confirmation], and the middleware, which sees the request, checks
+// it. Nor does it check revocation: use introspection for that.
 //
 // The returned Claims is read-only: every request that presents the same
 // token gets the same *Claims from the cache (see [Claims]).

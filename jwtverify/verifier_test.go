@@ -94,6 +94,7 @@ func TestCachedClaimsEditedByCaller(t *testing.T) {
 	tok := iss.Mint(t, map[string]any{
 		"aud": []string{"api", "other"}, "sub": "alice", "client_id": "c1", "jti": "j1", "nbf": now.Unix() - 5,
 		"scope": "orders:read orders:write", "username": "al", "token_type": "Bearer",
+		"cnf": map[string]any{"jkt": sha256B64("key"), "x5t#S256": sha256B64("certificate")},
 	})
 	verify := func() *jwtverify.Claims {
 		t.Helper()
@@ -112,26 +113,38 @@ func TestCachedClaimsEditedByCaller(t *testing.T) {
 		"drop a scope":    func(c *jwtverify.Claims) { c.Scopes = c.Scopes[:1] },
 		"replace the aud": func(c *jwtverify.Claims) { c.Audience = []string{"api"} },
 	}
-	typ := reflect.TypeFor[jwtverify.Claims]()
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		edits["field "+f.Name] = func(c *jwtverify.Claims) {
-			fv := reflect.ValueOf(c).Elem().Field(i)
-			switch x := fv.Interface().(type) {
-			case string:
-				fv.SetString(x + "-edited")
-			case time.Time:
-				fv.Set(reflect.ValueOf(x.Add(time.Hour)))
-			case []string:
-				x[0] += "-edited" // in place, in the shared backing array
-			default:
-				t.Fatalf("field %s has type %T, which this test cannot edit; teach it and Claims.same", f.Name, x)
+	// Every exported field, nested structs (Confirmation) included, by its
+	// index path from Claims.
+	var walk func(typ reflect.Type, path []int, name string)
+	walk = func(typ reflect.Type, path []int, name string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			at := append(slices.Clip(path), i)
+			if f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Time]() {
+				walk(f.Type, at, name+f.Name+".")
+				continue
+			}
+			edits["field "+name+f.Name] = func(c *jwtverify.Claims) {
+				fv := reflect.ValueOf(c).Elem().FieldByIndex(at)
+				switch x := fv.Interface().(type) {
+				case string:
+					fv.SetString(x + "-edited")
+				case bool:
+					fv.SetBool(!x)
+				case time.Time:
+					fv.Set(reflect.ValueOf(x.Add(time.Hour)))
+				case []string:
+					x[0] += "-edited" // in place, in the shared backing array
+				default:
+					t.Fatalf("field %s%s has type %T, which this test cannot edit; teach it and Claims.same", name, f.Name, x)
+				}
 			}
 		}
 	}
+	walk(reflect.TypeFor[jwtverify.Claims](), nil, "")
 	for name, edit := range edits {
 		t.Run(name, func(t *testing.T) {
 			edited := verify()
@@ -165,10 +178,15 @@ func TestCachedVerifyAllocatesNothing(t *testing.T) {
 }
 
 func TestClaimsClone(t *testing.T) {
-	c := &jwtverify.Claims{Subject: "alice", Audience: []string{"api"}, Scopes: []string{"a", "b"}}
+	cnf := jwtverify.Confirmation{KeyThumbprint: sha256B64("key"), CertificateThumbprint: sha256B64("certificate")}
+	c := &jwtverify.Claims{Subject: "alice", Audience: []string{"api"}, Scopes: []string{"a", "b"}, Confirmation: cnf}
 	d := c.Clone()
+	if !reflect.DeepEqual(c, d) {
+		t.Errorf("Clone() = %+v, want %+v", d, c)
+	}
 	d.Subject, d.Audience[0], d.Scopes[1] = "bob", "other", "admin"
-	if c.Subject != "alice" || c.Audience[0] != "api" || c.Scopes[1] != "b" {
+	d.Confirmation.KeyThumbprint, d.Confirmation.Unsupported = "", true
+	if c.Subject != "alice" || c.Audience[0] != "api" || c.Scopes[1] != "b" || c.Confirmation != cnf {
 		t.Errorf("editing the clone changed the original: %+v", c)
 	}
 	if (*jwtverify.Claims)(nil).Clone() != nil {
