@@ -38,7 +38,7 @@ func FuzzExtract(f *testing.F) {
 		if cookie != "" {
 			r.Header.Set("Cookie", cookie)
 		}
-		tok, err := g.token(r)
+		tok, _, _, err := g.token(r)
 		if err != nil {
 			if tok != "" {
 				t.Fatalf("token(%q) = %q with error %v", h1, tok, err)

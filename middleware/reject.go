@@ -29,12 +29,26 @@ type Rejection struct {
 	// insufficient_scope; else "".
 	Scope string
 	// Challenge is the WWW-Authenticate value to send, or "" (for 503).
+	// When the Guard accepts both the Bearer and the DPoP scheme
+	// ([DPoPAllowed]) it holds both challenges, comma-separated, the error
+	// on the scheme the client used (RFC 9449 §7.1, §7.2).
 	Challenge string
+	// DPoPNonce, when not empty, is the server nonce to send in a
+	// DPoP-Nonce header (RFC 9449 §9), with Cache-Control: no-store: set
+	// for use_dpop_nonce.
+	DPoPNonce string
 	// Reason is a short fixed name of the cause, for logs and metrics:
 	// no_token, unsupported_scheme, invalid_request, expired,
 	// not_yet_valid, audience, issuer, signature, unknown_key, algorithm,
 	// malformed, missing_claim, type, validator, invalid_token,
-	// unrecognized_error, insufficient_scope, forbidden, unavailable.
+	// unrecognized_error, insufficient_scope, forbidden, unavailable;
+	// for sender-constrained tokens invalid_dpop_proof, use_dpop_nonce,
+	// dpop_replay (a proof presented twice), dpop_binding (a proof by
+	// another key than the token's, or an unbound token sent as DPoP),
+	// bearer_downgrade (a DPoP-bound token sent as Bearer),
+	// certificate_binding (no client certificate, or not the token's)
+	// and unsupported_binding (a cnf confirmation method nothing here
+	// checks).
 	Reason string
 	// Err is the error that caused the rejection. It is for the server
 	// side only: never send its text to the client.
