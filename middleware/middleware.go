@@ -202,7 +202,8 @@ type Guard struct {
 
 	dpopMode      DPoPMode
 	dpop          *dpop.Checker // nil when DPoP is off
-	dpopChallenge string        // `DPoP realm="…", algs="…"`, or ""
+	dpopChallenge string        // `DPoP realm="…"`, or "" when DPoP is off
+	dpopAlgs      string        // `algs="…"`
 	requireCert   bool
 	skipCert      bool
 	clientCert    func(*http.Request) (*x509.Certificate, error)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -109,9 +110,28 @@ func classify(err error) Rejection {
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		rej.Status, rej.Code, rej.Reason = http.StatusServiceUnavailable, "temporarily_unavailable", "unavailable"
 		rej.Description = "the access token cannot be checked now; retry later"
+	case errors.Is(err, ErrUseDPoPNonce):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "use_dpop_nonce", "use_dpop_nonce"
+		rej.Description = "the DPoP proof must carry the nonce of the DPoP-Nonce header"
+		if ne := (*dpop.NonceError)(nil); errors.As(err, &ne) {
+			rej.DPoPNonce = ne.Nonce
+		}
+	case errors.Is(err, ErrInvalidDPoPProof):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_dpop_proof", "invalid_dpop_proof"
+		rej.Description = "the DPoP proof is not valid"
+		switch {
+		case errors.Is(err, dpop.ErrReplay):
+			rej.Reason, rej.Description = "dpop_replay", "the DPoP proof was already used"
+		case errors.Is(err, dpop.ErrBinding):
+			rej.Reason, rej.Description = "dpop_binding", "the DPoP proof key is not the key the access token is bound to"
+		}
 	case errors.Is(err, jwtverify.ErrInvalidToken):
 		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_token", "invalid_token"
 		rej.Description = "the access token is not valid"
+		if be := (*bindingError)(nil); errors.As(err, &be) {
+			rej.Reason, rej.Description = be.reason, be.description
+			break
+		}
 		for _, c := range invalidToken {
 			if errors.Is(err, c.err) {
 				rej.Reason, rej.Description = c.reason, c.description
@@ -125,19 +145,43 @@ func classify(err error) Rejection {
 	return rej
 }
 
-// rejection builds the full Rejection of err for g.
-func (g *Guard) rejection(err error) Rejection {
+// rejection builds the full Rejection of err, which refused r, for g: the
+// challenges of the schemes g accepts, the error on the one r used.
+func (g *Guard) rejection(r *http.Request, err error) Rejection {
 	rej := classify(err)
 	if rej.Status == http.StatusServiceUnavailable {
 		return rej // not a challenge: the token may be fine
 	}
-	if rej.Code == "" {
-		rej.Challenge = g.challenge
-		return rej
-	}
+	onDPoP := g.dpopMode == DPoPRequired || g.usedDPoP(r, err)
 	var b strings.Builder
-	b.Grow(len(g.challenge) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 48)
-	b.WriteString(g.challenge)
+	b.Grow(len(g.challenge) + len(g.dpopChallenge) + len(g.dpopAlgs) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 56)
+	if g.dpopMode != DPoPRequired {
+		b.WriteString(g.challenge)
+		if !onDPoP {
+			writeErrorParams(&b, rej)
+		}
+	}
+	if g.dpopMode != DPoPOff {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(g.dpopChallenge)
+		if onDPoP {
+			writeErrorParams(&b, rej)
+		}
+		b.WriteString(", ")
+		b.WriteString(g.dpopAlgs)
+	}
+	rej.Challenge = b.String()
+	return rej
+}
+
+// writeErrorParams writes the error auth-params of rej, if it has an error
+// code, each after ", ".
+func writeErrorParams(b *strings.Builder, rej Rejection) {
+	if rej.Code == "" {
+		return
+	}
 	b.WriteString(`, error="`)
 	b.WriteString(rej.Code)
 	b.WriteString(`", error_description="`)
@@ -148,8 +192,6 @@ func (g *Guard) rejection(err error) Rejection {
 		b.WriteString(rej.Scope)
 		b.WriteByte('"')
 	}
-	rej.Challenge = b.String()
-	return rej
 }
 
 // Reject answers a request that [Guard.Check] or [Guard.Authorize] refused
@@ -170,7 +212,7 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		err = errNoClaims
 	}
-	rej := g.rejection(err)
+	rej := g.rejection(r, err)
 	ctx := r.Context()
 	log, level := g.log, slog.LevelDebug
 	if log == nil {
@@ -199,7 +241,7 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 		g.onError(w, r, rej)
 		return
 	}
-	writeRejection(w, rej)
+	writeRejection(w, r, rej)
 }
 
 type problem struct {
@@ -208,10 +250,19 @@ type problem struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-func writeRejection(w http.ResponseWriter, rej Rejection) {
+func writeRejection(w http.ResponseWriter, r *http.Request, rej Rejection) {
 	h := w.Header()
-	if rej.Challenge != "" {
+	switch {
+	case rej.Challenge != "" && rej.DPoPNonce != "":
 		h.Set("WWW-Authenticate", rej.Challenge)
+		h.Set("DPoP-Nonce", rej.DPoPNonce)
+		exposeHeaders(h, r, "WWW-Authenticate", "DPoP-Nonce")
+	case rej.Challenge != "":
+		h.Set("WWW-Authenticate", rej.Challenge)
+		exposeHeaders(h, r, "WWW-Authenticate")
+	case rej.DPoPNonce != "":
+		h.Set("DPoP-Nonce", rej.DPoPNonce)
+		exposeHeaders(h, r, "DPoP-Nonce")
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json")
