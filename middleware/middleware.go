@@ -150,7 +150,8 @@ type Config struct {
 	// ErrorHandler, if set, writes the answer to refused requests in place
 	// of the built-in RFC 6750 renderer (to follow an organization's error
 	// format, for example). It gets the [Rejection] with the status, the
-	// WWW-Authenticate value it should send and a safe description. It must
+	// WWW-Authenticate value it should send and a safe description; it
+	// should send rej.DPoPNonce, when set, in a DPoP-Nonce header. It must
 	// not send rej.Err's text to the client. Logging and hooks run before
 	// it. It must be safe for concurrent use.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, rej Rejection)
