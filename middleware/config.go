@@ -1,9 +1,12 @@
 package middleware
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
+	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -42,6 +45,31 @@ func newGuard(cfg Config) (*Guard, error) {
 	}
 	g.challenge = `Bearer realm="` + realm + `"`
 	g.sources = sources(cfg)
+	g.requireCert = cfg.RequireCertificateBinding
+	g.skipCert = cfg.InsecureSkipCertificateBinding
+	g.clientCert = cfg.ClientCertificate
+	g.dpopMode = cfg.DPoP.Mode
+	if cfg.DPoP.Mode != DPoPOff {
+		d := cfg.DPoP
+		g.dpop, err = dpop.New(dpop.Config{
+			Algorithms:            d.Algorithms,
+			ProofWindow:           d.ProofWindow,
+			Replay:                d.Replay,
+			NonceSecrets:          d.NonceSecrets,
+			NonceLifetime:         d.NonceLifetime,
+			ExternalURL:           d.ExternalURL,
+			TrustForwardedHeaders: d.TrustForwardedHeaders,
+			Now:                   d.Now,
+		})
+		if err != nil {
+			if ce := (*dpop.ConfigError)(nil); errors.As(err, &ce) {
+				return nil, configError("DPoP."+ce.Field, "%s", ce.Reason)
+			}
+			return nil, configError("DPoP", "is refused: %v", err)
+		}
+		g.dpopChallenge = `DPoP realm="` + realm + `"`
+		g.dpopAlgs = `algs="` + strings.Join(g.dpop.Algorithms(), " ") + `"`
+	}
 	return g, nil
 }
 
@@ -66,6 +94,9 @@ func checkConfig(cfg *Config) error {
 	if cfg.MaxTokenBytes < 0 {
 		return configError("MaxTokenBytes", "is %d; want a positive byte count, or 0 for 16 KiB", cfg.MaxTokenBytes)
 	}
+	if err := checkBinding(cfg); err != nil {
+		return err
+	}
 	if c, ok := firstBad(cfg.CookieName, isTchar); ok {
 		return configError("CookieName", "%q holds %q, which a cookie name cannot; want an RFC 9110 token such as \"access_token\", or empty for no cookie",
 			cfg.CookieName, c)
@@ -89,4 +120,50 @@ func firstBad(s string, allowed func(rune) bool) (string, bool) {
 // jwtverify.ErrConfig.
 func configError(field, format string, args ...any) error {
 	return fmt.Errorf("middleware: invalid configuration: Config.%s %s: %w", field, fmt.Sprintf(format, args...), jwtverify.ErrConfig)
+}
+
+// checkBinding reports the first contradiction in the settings of
+// sender-constrained tokens; dpop.New checks the rest of Config.DPoP.
+func checkBinding(cfg *Config) error {
+	if cfg.RequireCertificateBinding && cfg.InsecureSkipCertificateBinding {
+		return configError("InsecureSkipCertificateBinding", "is set with RequireCertificateBinding; a Guard cannot both require certificate-bound tokens and skip their check: set one of them")
+	}
+	d := &cfg.DPoP
+	switch d.Mode {
+	case DPoPOff:
+		for _, f := range [...]struct {
+			name string
+			set  bool
+		}{
+			{"Algorithms", len(d.Algorithms) > 0},
+			{"ProofWindow", d.ProofWindow != 0},
+			{"Replay", d.Replay != nil},
+			{"NonceSecrets", len(d.NonceSecrets) > 0},
+			{"NonceLifetime", d.NonceLifetime != 0},
+			{"ExternalURL", d.ExternalURL != ""},
+			{"TrustForwardedHeaders", d.TrustForwardedHeaders},
+			{"Now", d.Now != nil},
+		} {
+			if f.set {
+				return configError("DPoP.Mode", "is DPoPOff, yet DPoP.%s is set; set Mode to DPoPAllowed or DPoPRequired to check DPoP proofs, or leave DPoP zero", f.name)
+			}
+		}
+	case DPoPAllowed:
+	case DPoPRequired:
+		for _, f := range [...]struct {
+			name string
+			set  bool
+		}{
+			{"FormToken", cfg.FormToken},
+			{"InsecureQueryToken", cfg.InsecureQueryToken},
+			{"CookieName", cfg.CookieName != ""},
+		} {
+			if f.set {
+				return configError(f.name, "is set with DPoP.Mode DPoPRequired; a DPoP token comes only in the Authorization header, so this source could carry only Bearer tokens, which the Guard refuses")
+			}
+		}
+	default:
+		return configError("DPoP.Mode", "is %v; want DPoPOff (the zero value), DPoPAllowed or DPoPRequired", d.Mode)
+	}
+	return nil
 }

@@ -29,6 +29,12 @@ func TestConformance(t *testing.T) {
 		mux.Handle("/api/", rt.API.Handler(api))
 		mux.Handle("/opt/", rt.Optional.Handler(opt))
 		mux.Handle("GET /down/me", rt.Down.Handler(h))
+		dp := http.NewServeMux()
+		dp.Handle("GET /dpop/me", h)
+		dp.Handle("GET /dpop/orders", rt.DPoP.Require(rt.Orders)(h))
+		mux.Handle("/dpop/", rt.DPoP.Handler(dp))
+		mux.Handle("GET /nonce/me", rt.Nonce.Handler(h))
+		mux.Handle("GET /mtls/me", rt.MTLS.Handler(h))
 		return mux
 	})
 }

@@ -3,6 +3,8 @@ package middleware
 import (
 	"errors"
 	"strings"
+
+	"github.com/tokenguard/tokenguard/internal/dpop"
 )
 
 // Error categories of the middleware itself. Together with
@@ -61,6 +63,8 @@ type requestError struct {
 	// error_description, so it must never hold request data, a token or a
 	// secret; characters that RFC 6750 forbids there are replaced.
 	Reason string
+	// dpop puts the error on the DPoP challenge.
+	dpop bool
 }
 
 func (e *requestError) Error() string { return "middleware: invalid request: " + e.Reason }
@@ -76,7 +80,15 @@ var (
 	errTwoCookies     = &requestError{Reason: "more than one access token cookie"}
 	errFormTooLarge   = &requestError{Reason: "the request body is too large"}
 	errFormUnreadable = &requestError{Reason: "the request body is not a valid form"}
+
+	errDPoPSyntax        = &requestError{Reason: "the Authorization header is not a valid DPoP credential", dpop: true}
+	errProofWithBearer   = &requestError{Reason: "a DPoP proof was sent with a Bearer access token"}
+	errProofWithoutToken = &requestError{Reason: "a DPoP proof was sent without a DPoP access token", dpop: true}
 )
+
+// errNoProof refuses a DPoP token sent without a proof: RFC 9449 §4.3
+// checks the proof of the one DPoP header, and there is none.
+var errNoProof = &dpop.ProofError{Kind: dpop.ErrMalformed, Reason: "the request sends a DPoP access token without a DPoP header"}
 
 // ScopeError reports the scopes a route requires and a token lacks. It
 // matches [ErrInsufficientScope]. The rules of [Scopes] and [AnyScope]

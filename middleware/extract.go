@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -32,14 +33,17 @@ func sources(cfg Config) []source {
 	return s
 }
 
-// token extracts the one bearer token of r from the sources g enables
-// (RFC 6750 §2). It returns ErrNoToken when there is none, and an error
+// token extracts the one token of r from the sources g enables (RFC 6750
+// §2, RFC 9449 §7.1), with the scheme it came with and, for DPoP, the proof
+// of the DPoP header. It returns ErrNoToken when there is none, an error
 // matching ErrInvalidRequest when the request is malformed or sends a token
-// in more than one way.
-func (g *Guard) token(r *http.Request) (string, error) {
-	tok, none, err := g.headerToken(r)
+// in more than one way, and one matching ErrInvalidDPoPProof when a DPoP
+// token comes without exactly one proof of bounded size. Only the header
+// carries a DPoP token: the other sources carry Bearer tokens.
+func (g *Guard) token(r *http.Request) (tok string, sch scheme, proof string, err error) {
+	tok, sch, none, err := g.headerToken(r)
 	if err != nil {
-		return "", err
+		return "", 0, "", err
 	}
 	found := 0
 	if tok != "" {
@@ -48,38 +52,88 @@ func (g *Guard) token(r *http.Request) (string, error) {
 	for _, src := range g.sources {
 		t, err := src(g, r)
 		if err != nil {
-			return "", err
+			return "", 0, "", err
 		}
 		if t != "" {
-			tok, found = t, found+1
+			tok, sch, found = t, schemeBearer, found+1
 		}
 	}
-	switch found {
-	case 0:
-		return "", none
-	case 1:
-		return tok, nil
+	switch {
+	case found > 1:
+		return "", 0, "", errTwoWays
+	case g.dpop == nil:
+		if found == 0 {
+			return "", 0, "", none
+		}
+		return tok, sch, "", nil
+	case found == 1 && sch == schemeDPoP:
+		proof, ok, err := dpop.HeaderProof(r.Header)
+		if err != nil {
+			return "", 0, "", err
+		}
+		if !ok {
+			return "", 0, "", errNoProof
+		}
+		return tok, sch, proof, nil
 	}
-	return "", errTwoWays
+	if _, ok := r.Header["Dpop"]; ok {
+		if found == 0 {
+			return "", 0, "", errProofWithoutToken
+		}
+		return "", 0, "", errProofWithBearer
+	}
+	if found == 0 {
+		return "", 0, "", none
+	}
+	return tok, sch, "", nil
 }
 
-// headerToken returns the token of r's Authorization header, or "" and the
-// error that reports a request without a token: ErrNoToken, or
-// errUnsupportedScheme for a header of another scheme. A malformed header,
-// or more than one, is an error.
-func (g *Guard) headerToken(r *http.Request) (tok string, none, err error) {
+// headerToken returns the token of r's Authorization header and its scheme,
+// or "" and the error that reports a request without a token: ErrNoToken, or
+// errUnsupportedScheme for a header of a scheme g does not accept. A
+// malformed header, or more than one, is an error.
+func (g *Guard) headerToken(r *http.Request) (tok string, sch scheme, none, err error) {
 	switch hs := r.Header["Authorization"]; len(hs) {
 	case 0:
-		return "", ErrNoToken, nil
+		return "", 0, ErrNoToken, nil
 	case 1:
-		tok, err = g.bearer(hs[0])
+		tok, sch, err = g.credentials(hs[0])
 		if err == errUnsupportedScheme {
-			return "", err, nil
+			return "", 0, err, nil
 		}
-		return tok, ErrNoToken, err
+		return tok, sch, ErrNoToken, err
 	default:
-		return "", nil, errTwoHeaders
+		return "", 0, nil, errTwoHeaders
 	}
+}
+
+// credentials parses one Authorization header value of a scheme g accepts:
+// Bearer (unless DPoP is required) or DPoP (unless it is off), in any case,
+// one or more spaces, and a b64token (RFC 6750 §2.1: "Bearer" 1*SP
+// b64token; RFC 9449 §7.1 gives DPoP the same syntax). A value of another
+// scheme is errUnsupportedScheme.
+func (g *Guard) credentials(h string) (string, scheme, error) {
+	if g.dpopMode != DPoPRequired && hasScheme(h, "Bearer") {
+		tok, err := g.credential(h[len("Bearer"):], errBearerSyntax)
+		return tok, schemeBearer, err
+	}
+	if g.dpopMode != DPoPOff && hasScheme(h, "DPoP") {
+		tok, err := g.credential(h[len("DPoP"):], errDPoPSyntax)
+		return tok, schemeDPoP, err
+	}
+	return "", 0, errUnsupportedScheme // "Basic …", "", "BearerX …"
+}
+
+// credential parses what follows the scheme: 1*SP b64token.
+func (g *Guard) credential(rest string, syntax error) (string, error) {
+	tok := strings.TrimLeft(rest, " ")
+	if len(tok) > g.maxToken {
+		return "", errTooLong
+	}
+	if len(tok) == len(rest) || !isB64Token(tok) {
+		return "", syntax // no space, no token, or not a b64token
+	}
+	return tok, nil
 }
 
 // queryToken is the access_token query parameter (RFC 6750 §2.3).
@@ -111,25 +165,6 @@ func (g *Guard) cookieToken(r *http.Request) (string, error) {
 		vals[i] = c.Value
 	}
 	return g.param(vals, errTwoCookies)
-}
-
-// bearer parses one Authorization header value: "Bearer" (any case), one or
-// more spaces, and a b64token (RFC 6750 §2.1: "Bearer" 1*SP b64token). A
-// value of another scheme is errUnsupportedScheme.
-func (g *Guard) bearer(h string) (string, error) {
-	const scheme = "Bearer"
-	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) ||
-		(len(h) > len(scheme) && isTchar(rune(h[len(scheme)]))) {
-		return "", errUnsupportedScheme // "Basic …", "", "BearerX …"
-	}
-	tok := strings.TrimLeft(h[len(scheme):], " ")
-	if len(tok) > g.maxToken {
-		return "", errTooLong
-	}
-	if len(tok) == len(h)-len(scheme) || !isB64Token(tok) {
-		return "", errBearerSyntax // no space, no token, or not a b64token
-	}
-	return tok, nil
 }
 
 // param checks the values of a token parameter or cookie: none (""), or

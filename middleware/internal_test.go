@@ -62,8 +62,8 @@ func TestBearerLimitIsOnTheToken(t *testing.T) {
 		"Bearer " + strings.Repeat("a", 17):    errTooLong,
 		"Bearer" + strings.Repeat(" ", 40):     errBearerSyntax,
 	} {
-		if _, err := g.bearer(h); err != want {
-			t.Errorf("bearer(%q) = %v, want %v", h, err, want)
+		if _, _, err := g.credentials(h); err != want {
+			t.Errorf("credentials(%q) = %v, want %v", h, err, want)
 		}
 	}
 }

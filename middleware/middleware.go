@@ -2,10 +2,12 @@ package middleware
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -113,10 +115,43 @@ type Config struct {
 	// too). It must not be negative.
 	MaxTokenBytes int
 
+	// DPoP configures DPoP-bound tokens (RFC 9449); see [DPoPConfig]. Its
+	// zero value turns them off: Bearer tokens only, and a token bound to
+	// a DPoP key is refused.
+	DPoP DPoPConfig
+
+	// RequireCertificateBinding accepts only certificate-bound tokens
+	// (RFC 8705 §3: a cnf.x5t#S256 claim), presented over a TLS connection
+	// with the client certificate they are bound to; every other token is
+	// refused as invalid_token. It cannot be combined with
+	// InsecureSkipCertificateBinding. Off by default: a token bound to a
+	// certificate is still checked against the client certificate, and a
+	// token bound to none passes.
+	RequireCertificateBinding bool
+	// InsecureSkipCertificateBinding turns the check of certificate-bound
+	// tokens off: a token with cnf.x5t#S256 is accepted whatever client
+	// certificate, if any, the request came with, so a stolen one works as
+	// a bearer token. Off by default: the SHA-256 thumbprint of the
+	// client certificate (see ClientCertificate) must equal the token's
+	// cnf.x5t#S256, compared in constant time; a mismatch or a missing
+	// certificate is 401 invalid_token.
+	InsecureSkipCertificateBinding bool
+	// ClientCertificate returns the client certificate of r, for the
+	// check of certificate-bound tokens: nil and no error when r came
+	// without one. Set it for certificates that a trusted proxy
+	// terminating TLS forwards in a header (and make sure that no client
+	// can set that header itself). An error that matches
+	// [jwtverify.ErrUnavailable] is answered 503; any other error, 401
+	// invalid_token. It must be safe for concurrent use, and is called
+	// only for tokens that need it. If nil, r.TLS.PeerCertificates[0],
+	// the certificate the client presented on the connection.
+	ClientCertificate func(r *http.Request) (*x509.Certificate, error)
+
 	// ErrorHandler, if set, writes the answer to refused requests in place
 	// of the built-in RFC 6750 renderer (to follow an organization's error
 	// format, for example). It gets the [Rejection] with the status, the
-	// WWW-Authenticate value it should send and a safe description. It must
+	// WWW-Authenticate value it should send and a safe description; it
+	// should send rej.DPoPNonce, when set, in a DPoP-Nonce header. It must
 	// not send rej.Err's text to the client. Logging and hooks run before
 	// it. It must be safe for concurrent use.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, rej Rejection)
@@ -165,6 +200,14 @@ type Guard struct {
 	log           *slog.Logger
 	authenticated func(context.Context, *jwtverify.Claims)
 	rejected      func(context.Context, Rejection)
+
+	dpopMode      DPoPMode
+	dpop          *dpop.Checker // nil when DPoP is off
+	dpopChallenge string        // `DPoP realm="…"`, or "" when DPoP is off
+	dpopAlgs      string        // `algs="…"`
+	requireCert   bool
+	skipCert      bool
+	clientCert    func(*http.Request) (*x509.Certificate, error)
 }
 
 // New returns net/http middleware that requires a valid bearer token on every
@@ -203,40 +246,93 @@ func NewGuard(a Authenticator, cfg Config) (*Guard, error) {
 // error is taken to have said: the request is refused.
 var errNoClaims = errors.New("middleware: Authenticator returned neither claims nor an error")
 
-// Check decides whether r may proceed. It extracts the bearer token as
-// RFC 6750 says, from the sources [Config] enables, and authenticates it. It
-// returns the claims of an accepted token; nil claims and a nil error when r
-// may proceed without a token (an excluded request, or [Config.Optional] and
-// no token sent); or an error whose category (see [ErrNoToken]) decides the
-// answer. It writes nothing; pass its error to [Guard.Reject], and the
-// claims on to the handler with [jwtverify.ContextWithClaims].
+// Check decides whether r may proceed. It extracts the token as RFC 6750
+// (and, with [Config.DPoP], RFC 9449) says, from the sources [Config]
+// enables, authenticates it, and checks that the request satisfies the
+// token's binding: the DPoP proof of a DPoP-bound token, the client
+// certificate of a certificate-bound one. It returns the claims of an
+// accepted token; nil claims and a nil error when r may proceed without a
+// token (an excluded request, or [Config.Optional] and no token sent); or an
+// error whose category (see [ErrNoToken]) decides the answer. It writes
+// nothing; pass its error to [Guard.Reject], and the claims on to the
+// handler with [jwtverify.ContextWithClaims]. It cannot hand over the fresh
+// DPoP-Nonce that server nonces call for now and then: with
+// [DPoPConfig.NonceSecrets] set, use [Guard.Admit].
 //
 // Check does not modify r, except that with [Config.FormToken] on a form
 // request's body is consumed and its form stored in r.Form and r.PostForm,
 // as [http.Request.ParseForm] does.
 func (g *Guard) Check(r *http.Request) (*jwtverify.Claims, error) {
+	c, _, err := g.decide(r)
+	return c, err
+}
+
+// decide is Check, with the fresh server nonce to send on success, if any.
+//
+// Its order: first what costs nothing (the request's syntax, the one DPoP
+// header and its size), then the token, then the binding (cheap checks,
+// then the proof). The token comes before the proof because verifying the
+// token is work any request makes us do anyway (a cached JWT costs a map
+// lookup), whereas the proof's signature is work a client without any
+// valid token could otherwise make us do with a proof of its own key; and
+// an expired or foreign token then gets invalid_token, which tells the
+// client what to fix first, rather than a proof error.
+func (g *Guard) decide(r *http.Request) (*jwtverify.Claims, string, error) {
 	if g.excluded(r) {
-		return nil, nil
+		return nil, "", nil
 	}
-	tok, err := g.token(r)
+	tok, sch, proof, err := g.token(r)
 	if err != nil {
 		if err == ErrNoToken && g.optional {
-			return nil, nil
+			return nil, "", nil
 		}
-		return nil, err
+		return nil, "", err
 	}
 	ctx := r.Context()
 	c, err := g.auth.Authenticate(ctx, tok)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if c == nil {
-		return nil, errNoClaims
+		return nil, "", errNoClaims
+	}
+	nonce, err := g.bind(r, tok, sch, proof, c)
+	if err != nil {
+		return nil, "", err
 	}
 	if g.authenticated != nil {
 		g.authenticated(ctx, c)
 	}
-	return c, nil
+	return c, nonce, nil
+}
+
+// Admit is the whole decision and answer for one request, for any
+// [http.ResponseWriter]: it runs [Guard.Check]; if the request is refused
+// it answers with [Guard.Reject] and returns r and false. Otherwise it sets
+// the headers the protocol asks of a successful answer (a fresh
+// DPoP-Nonce, with Cache-Control: no-store, when the proof's server nonce
+// is about to expire), and returns true and the request to pass on: r
+// itself, or a copy whose context carries the claims (see
+// [jwtverify.ClaimsFromContext]). It writes no status or body on success,
+// and assumes nothing of w beyond its Header and, on refusal, WriteHeader
+// and Write. [Guard.Handler] and the adapters call it; call it yourself to
+// protect anything that handles requests its own way.
+func (g *Guard) Admit(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	c, nonce, err := g.decide(r)
+	if err != nil {
+		g.Reject(w, r, err)
+		return r, false
+	}
+	if nonce != "" {
+		h := w.Header()
+		h.Set("DPoP-Nonce", nonce)
+		h.Set("Cache-Control", "no-store")
+		exposeHeaders(h, r, "DPoP-Nonce")
+	}
+	if c != nil {
+		r = r.WithContext(jwtverify.ContextWithClaims(r.Context(), c))
+	}
+	return r, true
 }
 
 // Handler returns next protected by g: requests that [Guard.Check] refuses
@@ -248,14 +344,8 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		panic("middleware: Guard.Handler with a nil next handler")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := g.Check(r)
-		if err != nil {
-			g.Reject(w, r, err)
-			return
+		if r, ok := g.Admit(w, r); ok {
+			next.ServeHTTP(w, r)
 		}
-		if c != nil {
-			r = r.WithContext(jwtverify.ContextWithClaims(r.Context(), c))
-		}
-		next.ServeHTTP(w, r)
 	})
 }

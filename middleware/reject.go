@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -19,8 +20,9 @@ type Rejection struct {
 	// Status is the HTTP status: 400, 401, 403 or 503.
 	Status int
 	// Code is the RFC 6750 error code (invalid_request, invalid_token,
-	// insufficient_scope), "temporarily_unavailable" for 503, or "" when
-	// the request carried no token.
+	// insufficient_scope), an RFC 9449 one (invalid_dpop_proof,
+	// use_dpop_nonce), "temporarily_unavailable" for 503, or "" when the
+	// request carried no token.
 	Code string
 	// Description is a fixed phrase safe to show the client: it never
 	// holds request data or the text of Err.
@@ -29,12 +31,26 @@ type Rejection struct {
 	// insufficient_scope; else "".
 	Scope string
 	// Challenge is the WWW-Authenticate value to send, or "" (for 503).
+	// When the Guard accepts both the Bearer and the DPoP scheme
+	// ([DPoPAllowed]) it holds both challenges, comma-separated, the error
+	// on the scheme the client used (RFC 9449 §7.1, §7.2).
 	Challenge string
+	// DPoPNonce, when not empty, is the server nonce to send in a
+	// DPoP-Nonce header (RFC 9449 §9), with Cache-Control: no-store: set
+	// for use_dpop_nonce.
+	DPoPNonce string
 	// Reason is a short fixed name of the cause, for logs and metrics:
 	// no_token, unsupported_scheme, invalid_request, expired,
 	// not_yet_valid, audience, issuer, signature, unknown_key, algorithm,
 	// malformed, missing_claim, type, validator, invalid_token,
-	// unrecognized_error, insufficient_scope, forbidden, unavailable.
+	// unrecognized_error, insufficient_scope, forbidden, unavailable;
+	// for sender-constrained tokens invalid_dpop_proof, use_dpop_nonce,
+	// dpop_replay (a proof presented twice), dpop_binding (a proof by
+	// another key than the token's, or an unbound token sent as DPoP),
+	// bearer_downgrade (a DPoP-bound token sent as Bearer),
+	// certificate_binding (no client certificate, or not the token's)
+	// and unsupported_binding (a cnf confirmation method nothing here
+	// checks).
 	Reason string
 	// Err is the error that caused the rejection. It is for the server
 	// side only: never send its text to the client.
@@ -95,9 +111,28 @@ func classify(err error) Rejection {
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		rej.Status, rej.Code, rej.Reason = http.StatusServiceUnavailable, "temporarily_unavailable", "unavailable"
 		rej.Description = "the access token cannot be checked now; retry later"
+	case errors.Is(err, ErrUseDPoPNonce):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "use_dpop_nonce", "use_dpop_nonce"
+		rej.Description = "the DPoP proof must carry the nonce of the DPoP-Nonce header"
+		if ne := (*dpop.NonceError)(nil); errors.As(err, &ne) {
+			rej.DPoPNonce = ne.Nonce
+		}
+	case errors.Is(err, ErrInvalidDPoPProof):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_dpop_proof", "invalid_dpop_proof"
+		rej.Description = "the DPoP proof is not valid"
+		switch {
+		case errors.Is(err, dpop.ErrReplay):
+			rej.Reason, rej.Description = "dpop_replay", "the DPoP proof was already used"
+		case errors.Is(err, dpop.ErrBinding):
+			rej.Reason, rej.Description = "dpop_binding", "the DPoP proof key is not the key the access token is bound to"
+		}
 	case errors.Is(err, jwtverify.ErrInvalidToken):
 		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "invalid_token", "invalid_token"
 		rej.Description = "the access token is not valid"
+		if be := (*bindingError)(nil); errors.As(err, &be) {
+			rej.Reason, rej.Description = be.reason, be.description
+			break
+		}
 		for _, c := range invalidToken {
 			if errors.Is(err, c.err) {
 				rej.Reason, rej.Description = c.reason, c.description
@@ -111,19 +146,43 @@ func classify(err error) Rejection {
 	return rej
 }
 
-// rejection builds the full Rejection of err for g.
-func (g *Guard) rejection(err error) Rejection {
+// rejection builds the full Rejection of err, which refused r, for g: the
+// challenges of the schemes g accepts, the error on the one r used.
+func (g *Guard) rejection(r *http.Request, err error) Rejection {
 	rej := classify(err)
 	if rej.Status == http.StatusServiceUnavailable {
 		return rej // not a challenge: the token may be fine
 	}
-	if rej.Code == "" {
-		rej.Challenge = g.challenge
-		return rej
-	}
+	onDPoP := g.dpopMode == DPoPRequired || g.usedDPoP(r, err)
 	var b strings.Builder
-	b.Grow(len(g.challenge) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 48)
-	b.WriteString(g.challenge)
+	b.Grow(len(g.challenge) + len(g.dpopChallenge) + len(g.dpopAlgs) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 56)
+	if g.dpopMode != DPoPRequired {
+		b.WriteString(g.challenge)
+		if !onDPoP {
+			writeErrorParams(&b, rej)
+		}
+	}
+	if g.dpopMode != DPoPOff {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(g.dpopChallenge)
+		if onDPoP {
+			writeErrorParams(&b, rej)
+		}
+		b.WriteString(", ")
+		b.WriteString(g.dpopAlgs)
+	}
+	rej.Challenge = b.String()
+	return rej
+}
+
+// writeErrorParams writes the error auth-params of rej, if it has an error
+// code, each after ", ".
+func writeErrorParams(b *strings.Builder, rej Rejection) {
+	if rej.Code == "" {
+		return
+	}
 	b.WriteString(`, error="`)
 	b.WriteString(rej.Code)
 	b.WriteString(`", error_description="`)
@@ -134,8 +193,6 @@ func (g *Guard) rejection(err error) Rejection {
 		b.WriteString(rej.Scope)
 		b.WriteByte('"')
 	}
-	rej.Challenge = b.String()
-	return rej
 }
 
 // Reject answers a request that [Guard.Check] or [Guard.Authorize] refused
@@ -156,7 +213,7 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 	if err == nil {
 		err = errNoClaims
 	}
-	rej := g.rejection(err)
+	rej := g.rejection(r, err)
 	ctx := r.Context()
 	log, level := g.log, slog.LevelDebug
 	if log == nil {
@@ -185,7 +242,7 @@ func (g *Guard) Reject(w http.ResponseWriter, r *http.Request, err error) {
 		g.onError(w, r, rej)
 		return
 	}
-	writeRejection(w, rej)
+	writeRejection(w, r, rej)
 }
 
 type problem struct {
@@ -194,10 +251,19 @@ type problem struct {
 	Scope       string `json:"scope,omitempty"`
 }
 
-func writeRejection(w http.ResponseWriter, rej Rejection) {
+func writeRejection(w http.ResponseWriter, r *http.Request, rej Rejection) {
 	h := w.Header()
-	if rej.Challenge != "" {
+	switch {
+	case rej.Challenge != "" && rej.DPoPNonce != "":
 		h.Set("WWW-Authenticate", rej.Challenge)
+		h.Set("DPoP-Nonce", rej.DPoPNonce)
+		exposeHeaders(h, r, "WWW-Authenticate", "DPoP-Nonce")
+	case rej.Challenge != "":
+		h.Set("WWW-Authenticate", rej.Challenge)
+		exposeHeaders(h, r, "WWW-Authenticate")
+	case rej.DPoPNonce != "":
+		h.Set("DPoP-Nonce", rej.DPoPNonce)
+		exposeHeaders(h, r, "DPoP-Nonce")
 	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json")

@@ -26,10 +26,19 @@ package conformance
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -39,6 +48,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenguard/tokenguard/introspect"
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 	"github.com/tokenguard/tokenguard/middleware"
@@ -56,6 +66,10 @@ import (
 //	/opt/me        Optional                               optional authentication
 //	/opt/orders    Optional, then Optional's Require(Orders)
 //	/down/me       Down                                   behind a key source that is down
+//	/dpop/me       DPoP                                   Bearer or DPoP tokens, JWT or opaque
+//	/dpop/orders   DPoP, then DPoP's Require(Orders)
+//	/nonce/me      Nonce                                  DPoP only, with server nonces
+//	/mtls/me       MTLS                                   certificate-bound tokens only
 //
 // "API" stands for the entry point's form of the Guard's middleware
 // (Guard.Handler, ginguard.Middleware(g), ...) and "API's Require(rule)" for
@@ -63,9 +77,14 @@ import (
 // ...), given the same Guard. Route groups, per-route middleware or nested
 // routers: any way the router offers will do, as long as each path gets its
 // middleware in the order shown.
+//
+// The server is a real TLS server that asks for (and does not verify)
+// client certificates, as a resource server taking certificate-bound
+// tokens (RFC 8705) does.
 type Routes struct {
 	// API requires a token on /api/ routes, except on /api/healthz,
 	// which it excludes (Config.ExcludePaths). Its realm is "api-test".
+	// It checks certificate-bound tokens (the default) and has DPoP off.
 	API *middleware.Guard
 	// Optional lets requests without a token through on /opt/ routes.
 	// Its realm is "opt-test".
@@ -73,6 +92,16 @@ type Routes struct {
 	// Down guards /down/me with a Verifier whose key source is
 	// unreachable. Its realm is "down-test".
 	Down *middleware.Guard
+	// DPoP guards /dpop/ routes with DPoPAllowed, proof algorithms
+	// ES256, EdDSA and PS256, and both JWTs and opaque tokens (through
+	// an introspection endpoint of the kit). Its realm is "dpop-test".
+	DPoP *middleware.Guard
+	// Nonce guards /nonce/me with DPoPRequired and server nonces. Its
+	// realm is "nonce-test".
+	Nonce *middleware.Guard
+	// MTLS guards /mtls/me with RequireCertificateBinding. Its realm is
+	// "mtls-test".
+	MTLS *middleware.Guard
 
 	// Orders is middleware.Scopes("orders:read").
 	Orders middleware.Rule
@@ -133,15 +162,50 @@ type tokens struct {
 	otherAud string
 	tampered string // alice's token with mallory's payload
 	down     string // for the Down Guard: signed by a key its Verifier has never fetched
+
+	dpop        string // erin, scope profile, bound to the key dpopKey (cnf.jkt)
+	opaque      string // an opaque token of dana, bound to dpopKey, known to the introspection endpoint
+	certBound   string // frank, bound to the certificate certA (cnf.x5t#S256)
+	unsupported string // alice, with a cnf of a method nothing checks (jwk)
 }
 
-// harness is a router under test, served, with the tokens and the record
-// of hook calls its requests need.
+// harness is a router under test, served, with the tokens, keys,
+// certificates and clock its requests need, and the record of hook calls.
 type harness struct {
 	srv  *httptest.Server
 	tok  tokens
 	hook *record
+
+	clock   *clock
+	dpopKey *jwttest.ProofKey // the key of tok.dpop and tok.opaque
+	other   *jwttest.ProofKey // a key no token is bound to
+	certA   tls.Certificate   // the certificate of tok.certBound
+	certB   tls.Certificate
+	// lastNonce is the nonce the last withNonce sender used.
+	lastNonce string
 }
+
+// clock is the DPoP Guards' clock: frozen, and moved on only by the
+// table, so that whether a nonce is due never depends on when tests run.
+type clock struct {
+	base time.Time
+	off  atomic.Int64
+}
+
+func (c *clock) now() time.Time              { return c.base.Add(time.Duration(c.off.Load())) }
+func (c *clock) advance(d time.Duration)     { c.off.Add(int64(d)) }
+func newClock(base time.Time) *clock         { return &clock{base: base} }
+func thumbprint(cert tls.Certificate) string { return hash(string(cert.Certificate[0])) }
+
+// hash is the unpadded base64url SHA-256 of s: a proof's ath, a
+// certificate's x5t#S256.
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// nonceLife is the Nonce Guard's NonceLifetime.
+const nonceLife = 10 * time.Second
 
 func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 	t.Helper()
@@ -152,7 +216,9 @@ func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 	}
 	t.Cleanup(v.Close)
 	now := time.Now()
-	h := &harness{hook: &record{byCase: map[string]*calls{}}}
+	h := &harness{hook: &record{byCase: map[string]*calls{}}, clock: newClock(now)}
+	h.dpopKey, h.other = proofKey(t, "ES256"), proofKey(t, "EdDSA")
+	h.certA, h.certB = certificate(t, "client-a"), certificate(t, "client-b")
 	h.tok = tokens{
 		valid:   iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "scope": "orders:read profile"}),
 		bob:     iss.Mint(t, map[string]any{"aud": audience, "sub": "bob", "scope": "orders:read"}),
@@ -161,6 +227,13 @@ func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 		expired: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice",
 			"iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-time.Hour).Unix()}),
 		otherAud: iss.Mint(t, map[string]any{"aud": "https://other.test", "sub": "alice"}),
+		dpop: iss.Mint(t, map[string]any{"aud": audience, "sub": "erin", "scope": "profile",
+			"cnf": map[string]any{"jkt": h.dpopKey.Thumbprint()}}),
+		opaque: "opaque-dana-" + strconv.FormatInt(now.UnixNano(), 36),
+		certBound: iss.Mint(t, map[string]any{"aud": audience, "sub": "frank",
+			"cnf": map[string]any{"x5t#S256": thumbprint(h.certA)}}),
+		unsupported: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice",
+			"cnf": map[string]any{"jwk": h.other.JWK()}}),
 	}
 	mallory := iss.Mint(t, map[string]any{"aud": audience, "sub": "mallory", "scope": "orders:read"})
 	parts, other := strings.Split(h.tok.valid, "."), strings.Split(mallory, ".")
@@ -168,22 +241,115 @@ func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 
 	down, downToken := downVerifier(t)
 	h.tok.down = downToken
+	opaque := introspector(t, h.tok.opaque, map[string]any{"active": true, "sub": "dana", "aud": audience,
+		"exp": now.Add(time.Hour).Unix(), "token_type": "DPoP", "cnf": map[string]any{"jkt": h.dpopKey.Thumbprint()}})
 	hooks := h.hook.hooks()
 	rt := &Routes{
 		API:      newGuard(t, v, middleware.Config{Realm: "api-test", ExcludePaths: []string{"/api/healthz"}, Hooks: hooks}),
 		Optional: newGuard(t, v, middleware.Config{Realm: "opt-test", Optional: true, Hooks: hooks}),
 		Down:     newGuard(t, down, middleware.Config{Realm: "down-test", Hooks: hooks}),
-		Orders:   middleware.Scopes("orders:read"),
-		Admin:    middleware.AnyScope("admin", "root"),
-		Alice:    onlyAlice,
+		DPoP: newGuard(t, middleware.Chain(v, opaque), middleware.Config{Realm: "dpop-test", Hooks: hooks,
+			DPoP: middleware.DPoPConfig{Mode: middleware.DPoPAllowed, Algorithms: []string{"PS256", "ES256", "EdDSA"}, Now: h.clock.now}}),
+		Nonce: newGuard(t, v, middleware.Config{Realm: "nonce-test", Hooks: hooks,
+			DPoP: middleware.DPoPConfig{Mode: middleware.DPoPRequired, Now: h.clock.now,
+				Algorithms:   []string{"RS256", "ES256"},
+				NonceSecrets: [][]byte{[]byte("conformance nonce secret, 32 bytes or more")}, NonceLifetime: nonceLife}}),
+		MTLS:   newGuard(t, v, middleware.Config{Realm: "mtls-test", RequireCertificateBinding: true, Hooks: hooks}),
+		Orders: middleware.Scopes("orders:read"),
+		Admin:  middleware.AnyScope("admin", "root"),
+		Alice:  onlyAlice,
 	}
 	router := mount(rt)
 	if router == nil {
 		t.Fatal("conformance: mount returned a nil handler")
 	}
-	h.srv = httptest.NewServer(withCase(router))
+	h.srv = httptest.NewUnstartedServer(withCase(router))
+	h.srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
+	h.srv.StartTLS()
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// client returns a client of the server that presents cert, if not nil.
+func (h *harness) client(cert *tls.Certificate) *http.Client {
+	c := h.srv.Client()
+	if cert == nil {
+		return c
+	}
+	tr := c.Transport.(*http.Transport).Clone()
+	tr.TLSClientConfig.Certificates = []tls.Certificate{*cert}
+	return &http.Client{Transport: tr}
+}
+
+// proof signs a DPoP proof with key for a request of method to target on
+// the server, for token (ath) and nonce (when not empty), issued now on the
+// Guards' clock.
+func (h *harness) proof(key *jwttest.ProofKey, method, target, token, nonce string) (string, error) {
+	claims := map[string]any{"htm": method, "htu": h.srv.URL + target, "iat": h.clock.now().Unix()}
+	if token != "" {
+		claims["ath"] = hash(token)
+	}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	return key.SignProof(nil, claims)
+}
+
+func proofKey(t testing.TB, alg string) *jwttest.ProofKey {
+	t.Helper()
+	k, err := jwttest.NewProofKey(alg)
+	if err != nil {
+		t.Fatalf("conformance: jwttest.NewProofKey(%q): %v", alg, err)
+	}
+	return k
+}
+
+// certificate makes a self-signed client certificate.
+func certificate(t testing.TB, name string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// introspector returns an introspection client of an RFC 7662 endpoint
+// that knows one active token, answered with active, and no other.
+func introspector(t testing.TB, token string, active map[string]any) middleware.Authenticator {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		answer := map[string]any{"active": false}
+		if r.PostForm.Get("token") == token {
+			answer = active
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(answer)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := introspect.New(t.Context(), introspect.Config{Endpoint: srv.URL, Audiences: []string{audience},
+		ClientID: "conformance", ClientSecret: "conformance-secret"})
+	if err != nil {
+		t.Fatalf("conformance: introspect.New: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 func newGuard(t testing.TB, a middleware.Authenticator, cfg middleware.Config) *middleware.Guard {
@@ -296,12 +462,25 @@ type want struct {
 	// (Hooks.Authenticated called once).
 	authenticated bool
 	subject       string // the handler saw claims of this subject; "": no claims
+	// on is the scheme whose challenge carries the error, for Guards that
+	// accept two; "" for the first.
+	on string
+	// nonce is whether the answer carries a DPoP-Nonce header (with
+	// Cache-Control: no-store).
+	nonce bool
 }
+
+// A sender prepares tc's request beyond its Authorization headers (a DPoP
+// proof, an Origin) and returns the client to send it with (one with a
+// client certificate, say). It may send requests of its own first, without
+// a case name, through h.
+type sender func(h *harness, req *http.Request) (*http.Client, error)
 
 type testCase struct {
 	name   string
 	target string
 	auth   func(tokens) []string // Authorization header values; nil for none
+	send   sender                // nil: the request as auth makes it, from a client without certificate
 	want   want
 }
 
@@ -312,7 +491,12 @@ func (h *harness) cases() []testCase {
 	raw := func(v ...string) func(tokens) []string { return func(tokens) []string { return v } }
 	valid := func(tk tokens) string { return tk.valid }
 	served := func(sub string) want { return want{status: 200, authenticated: true, subject: sub} }
-	return []testCase{
+	plain := []struct {
+		name   string
+		target string
+		auth   func(tokens) []string
+		want   want
+	}{
 		{"no header", "/api/me", nil,
 			want{status: 401, err: middleware.ErrNoToken}},
 		{"two Authorization headers", "/api/me", func(tk tokens) []string { return []string{"Bearer " + tk.valid, "Bearer " + tk.valid} },
@@ -371,17 +555,37 @@ func (h *harness) cases() []testCase {
 		{"key source down", "/down/me", bearer(func(tk tokens) string { return tk.down }),
 			want{status: 503, code: "temporarily_unavailable", err: jwtverify.ErrUnavailable}},
 	}
+	cases := make([]testCase, 0, len(plain)+40)
+	for _, c := range plain {
+		cases = append(cases, testCase{name: c.name, target: c.target, auth: c.auth, want: c.want})
+	}
+	return append(cases, h.boundCases()...)
 }
 
-// realmOf returns the realm of the Guard that answers for target.
-func realmOf(target string) string {
+// guardInfo is what the challenges of the Guard that answers for a target
+// hold.
+type guardInfo struct {
+	realm   string
+	schemes []string // in the order of the WWW-Authenticate value
+	algs    string   // the DPoP challenge's algs
+}
+
+// guardOf returns the challenges' contents of the Guard that answers for
+// target.
+func guardOf(target string) guardInfo {
 	switch {
 	case strings.HasPrefix(target, "/opt/"):
-		return "opt-test"
+		return guardInfo{realm: "opt-test", schemes: []string{"Bearer"}}
 	case strings.HasPrefix(target, "/down/"):
-		return "down-test"
+		return guardInfo{realm: "down-test", schemes: []string{"Bearer"}}
+	case strings.HasPrefix(target, "/dpop/"):
+		return guardInfo{realm: "dpop-test", schemes: []string{"Bearer", "DPoP"}, algs: "ES256 EdDSA PS256"}
+	case strings.HasPrefix(target, "/nonce/"):
+		return guardInfo{realm: "nonce-test", schemes: []string{"DPoP"}, algs: "ES256 RS256"}
+	case strings.HasPrefix(target, "/mtls/"):
+		return guardInfo{realm: "mtls-test", schemes: []string{"Bearer"}}
 	}
-	return "api-test"
+	return guardInfo{realm: "api-test", schemes: []string{"Bearer"}}
 }
 
 // check sends tc's request and returns what is wrong with the answer.
@@ -395,7 +599,13 @@ func (h *harness) check(ctx context.Context, tc testCase) []string {
 	if tc.auth != nil {
 		req.Header["Authorization"] = tc.auth(h.tok)
 	}
-	res, err := h.srv.Client().Do(req)
+	client := h.client(nil)
+	if tc.send != nil {
+		if client, err = tc.send(h, req); err != nil {
+			return []string{fmt.Sprintf("GET %s: preparing the request: %v", tc.target, err)}
+		}
+	}
+	res, err := client.Do(req)
 	if err != nil {
 		return []string{fmt.Sprintf("GET %s: %v", tc.target, err)}
 	}
@@ -418,6 +628,10 @@ func (h *harness) check(ctx context.Context, tc testCase) []string {
 			p.add("Hooks.Rejected called with %+v on a served request", hooks.rejected)
 		}
 		checkServed(&p, res, body, tc.want.subject)
+		checkNonce(&p, res, req, tc.want.nonce, "")
+		if tc.want.nonce && res.Header.Get("DPoP-Nonce") == h.lastNonce {
+			p.add("DPoP-Nonce = %q, the nonce the proof used; want a fresh one", h.lastNonce)
+		}
 		return p
 	}
 	if len(hooks.rejected) != 1 {
@@ -432,8 +646,43 @@ func (h *harness) check(ctx context.Context, tc testCase) []string {
 		p.add("Rejection = {Status %d, Code %q, Scope %q}, want {%d, %q, %q}",
 			rej.Status, rej.Code, rej.Scope, res.StatusCode, tc.want.code, tc.want.scope)
 	}
-	checkRejected(&p, res, body, realmOf(tc.target), rej)
+	checkRejected(&p, res, body, guardOf(tc.target), tc.want.on, rej)
+	checkNonce(&p, res, req, tc.want.nonce, rej.DPoPNonce)
 	return p
+}
+
+// checkNonce checks the DPoP-Nonce header of an answer: there (with
+// Cache-Control: no-store) when want says so, the one of the Rejection
+// (rejNonce) on a refusal, and exposed to scripts on a CORS request.
+func checkNonce(p *problems, res *http.Response, req *http.Request, want bool, rejNonce string) {
+	got := res.Header.Values("DPoP-Nonce")
+	switch {
+	case !want && len(got) != 0:
+		p.add("DPoP-Nonce = %q, want none", got)
+	case want && (len(got) != 1 || got[0] == ""):
+		p.add("DPoP-Nonce = %q, want one nonce", got)
+	case want:
+		if cc := res.Header.Values("Cache-Control"); len(cc) != 1 || cc[0] != "no-store" {
+			p.add("Cache-Control = %q with a DPoP-Nonce, want no-store", cc)
+		}
+		if res.StatusCode != http.StatusOK && rejNonce != got[0] {
+			p.add("Rejection.DPoPNonce = %q, the header %q", rejNonce, got[0])
+		}
+	}
+	exposed := map[string]bool{}
+	for _, v := range res.Header.Values("Access-Control-Expose-Headers") {
+		for _, name := range strings.Split(v, ",") {
+			exposed[http.CanonicalHeaderKey(strings.TrimSpace(name))] = true
+		}
+	}
+	for _, name := range []string{"WWW-Authenticate", "DPoP-Nonce"} {
+		if res.Header.Get(name) == "" {
+			continue
+		}
+		if cors := req.Header.Get("Origin") != ""; cors != exposed[http.CanonicalHeaderKey(name)] {
+			p.add("Access-Control-Expose-Headers = %q with %s on a request with Origin %q", res.Header.Values("Access-Control-Expose-Headers"), name, req.Header.Get("Origin"))
+		}
+	}
 }
 
 // problems collects what is wrong with one answer.
@@ -474,8 +723,11 @@ func checkServed(p *problems, res *http.Response, body []byte, subject string) {
 //   - a WWW-Authenticate challenge with the realm of the Guard that
 //     answers and the same error, error_description and scope as the body,
 //     except on a 401 for a missing token (the realm only, RFC 6750 §3.1)
-//     and on a 503 (none).
-func checkRejected(p *problems, res *http.Response, body []byte, realm string, rej middleware.Rejection) {
+//     and on a 503 (none); for a Guard that takes DPoP tokens, a DPoP
+//     challenge with the realm and the proof algorithms (algs), after the
+//     Bearer one when both schemes are accepted, the error on the scheme
+//     the client used (on).
+func checkRejected(p *problems, res *http.Response, body []byte, g guardInfo, on string, rej middleware.Rejection) {
 	for _, h := range [...]struct{ name, value string }{
 		{"Cache-Control", "no-store"},
 		{"Content-Type", "application/json"},
@@ -520,19 +772,31 @@ func checkRejected(p *problems, res *http.Response, body []byte, realm string, r
 		p.add("WWW-Authenticate = %q, want one", values)
 		return
 	}
-	params, err := parseChallenge(values[0])
+	challenges, order, err := parseChallenges(values[0])
 	if err != nil {
 		p.add("WWW-Authenticate %q: %v", values[0], err)
 		return
 	}
-	wantParams := map[string]string{"realm": realm}
-	if rej.Code != "" {
-		for k, v := range want {
-			wantParams[k] = v
-		}
+	if strings.Join(order, " ") != strings.Join(g.schemes, " ") {
+		p.add("challenge %q has the schemes %q, want %q", values[0], order, g.schemes)
+		return
 	}
-	if !sameMap(params, wantParams) {
-		p.add("challenge %q has %v, want %v", values[0], params, wantParams)
+	if on == "" {
+		on = g.schemes[0]
+	}
+	for _, scheme := range g.schemes {
+		wantParams := map[string]string{"realm": g.realm}
+		if scheme == "DPoP" {
+			wantParams["algs"] = g.algs
+		}
+		if rej.Code != "" && scheme == on {
+			for k, v := range want {
+				wantParams[k] = v
+			}
+		}
+		if !sameMap(challenges[scheme], wantParams) {
+			p.add("challenge %q has for %s %v, want %v", values[0], scheme, challenges[scheme], wantParams)
+		}
 	}
 }
 
@@ -548,37 +812,56 @@ func sameMap(a, b map[string]string) bool {
 	return true
 }
 
-// parseChallenge parses `Bearer k="v", k2="v2"` strictly: the Bearer scheme,
-// then comma-separated quoted auth-params without escapes (RFC 6750 §3
-// allows none in its values).
-func parseChallenge(h string) (map[string]string, error) {
-	rest, ok := strings.CutPrefix(h, "Bearer")
-	if !ok {
-		return nil, errors.New("scheme is not Bearer")
-	}
-	params := map[string]string{}
-	if rest == "" {
-		return params, nil
-	}
-	rest, ok = strings.CutPrefix(rest, " ")
-	for ok && rest != "" {
-		var name, value string
-		name, rest, ok = strings.Cut(rest, `="`)
-		if !ok || name == "" || strings.ContainsAny(name, " ,\"") {
-			return nil, errors.New("bad auth-param name")
+// parseChallenges parses a WWW-Authenticate value strictly: a
+// comma-separated list of challenges, each a scheme followed by quoted
+// auth-params without escapes (RFC 6750 §3 and RFC 9449 §7.1 allow none in
+// their values). It returns each scheme's params and the schemes in order.
+func parseChallenges(h string) (map[string]map[string]string, []string, error) {
+	out := map[string]map[string]string{}
+	var order []string
+	var cur map[string]string
+	rest := h
+	for {
+		n := 0
+		for n < len(rest) && strings.IndexByte("!#$%&'*+-.^_`|~", rest[n]) >= 0 || n < len(rest) &&
+			('a' <= rest[n] && rest[n] <= 'z' || 'A' <= rest[n] && rest[n] <= 'Z' || '0' <= rest[n] && rest[n] <= '9') {
+			n++
 		}
-		value, rest, ok = strings.Cut(rest, `"`)
-		if !ok {
-			return nil, errors.New("unterminated quoted value")
+		if n == 0 {
+			return nil, nil, errors.New("expected a scheme or an auth-param name")
 		}
-		if _, dup := params[name]; dup {
-			return nil, errors.New("duplicate auth-param " + name)
+		name := rest[:n]
+		rest = rest[n:]
+		if after, ok := strings.CutPrefix(rest, `="`); ok {
+			if cur == nil {
+				return nil, nil, errors.New("auth-param before any scheme")
+			}
+			value, tail, ok := strings.Cut(after, `"`)
+			if !ok {
+				return nil, nil, errors.New("unterminated quoted value")
+			}
+			if _, dup := cur[name]; dup {
+				return nil, nil, errors.New("duplicate auth-param " + name)
+			}
+			cur[name], rest = value, tail
+		} else {
+			if _, dup := out[name]; dup {
+				return nil, nil, errors.New("duplicate scheme " + name)
+			}
+			cur = map[string]string{}
+			out[name] = cur
+			order = append(order, name)
+			if after, ok := strings.CutPrefix(rest, " "); ok {
+				rest = after
+				continue
+			}
 		}
-		params[name] = value
 		if rest == "" {
-			return params, nil
+			return out, order, nil
 		}
-		rest, ok = strings.CutPrefix(rest, ", ")
+		var ok bool
+		if rest, ok = strings.CutPrefix(rest, ", "); !ok {
+			return nil, nil, errors.New("malformed list")
+		}
 	}
-	return nil, errors.New("malformed auth-params")
 }

@@ -35,6 +35,12 @@ func mountNetHTTP(guard guardFunc, optRule func(rt *Routes) *middleware.Guard) f
 		mux.Handle("/api/", guard(rt.API)(api))
 		mux.Handle("/opt/", guard(rt.Optional)(opt))
 		mux.Handle("GET /down/me", guard(rt.Down)(handler))
+		dp := http.NewServeMux()
+		dp.Handle("GET /dpop/me", handler)
+		dp.Handle("GET /dpop/orders", rt.DPoP.Require(rt.Orders)(handler))
+		mux.Handle("/dpop/", guard(rt.DPoP)(dp))
+		mux.Handle("GET /nonce/me", guard(rt.Nonce)(handler))
+		mux.Handle("GET /mtls/me", guard(rt.MTLS)(handler))
 		return mux
 	}
 }
@@ -72,6 +78,28 @@ func TestKitCatches(t *testing.T) {
 			"scope granted", "missing scope", "one of the scopes", "none of the scopes",
 			"custom rule passes", "custom rule refuses", "optional: valid token",
 			"optional: scoped route with the scope", "optional: scoped route without the scope",
+			"dpop: valid proof", "dpop: scheme in lower case", "dpop: CORS request", "dpop: unbound Bearer token",
+			"dpop: missing scope", "dpop: opaque bound token", "nonce: retry with the nonce",
+			"nonce: nonce of the previous step", "certificate-bound token, its certificate",
+			"unbound token with a certificate", "certificate binding required: bound token",
+		}},
+		{"Check and Reject in place of Admit", mountNetHTTP(func(g *middleware.Guard) func(http.Handler) http.Handler {
+			return func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					c, err := g.Check(r)
+					if err != nil {
+						g.Reject(w, r, err)
+						return
+					}
+					if c != nil {
+						r = r.WithContext(jwtverify.ContextWithClaims(r.Context(), c))
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+		}, optional), []string{
+			// the fresh nonce that only Admit sends
+			"nonce: nonce of the previous step",
 		}},
 		{"refusals written by hand", mountNetHTTP(func(g *middleware.Guard) func(http.Handler) http.Handler {
 			return func(next http.Handler) http.Handler {
@@ -94,6 +122,19 @@ func TestKitCatches(t *testing.T) {
 			"token in query when disabled", "token over 16 KiB", "expired token", "wrong audience",
 			"tampered payload", "excluded route, encoded", "optional: expired token",
 			"optional: Basic scheme", "key source down",
+			"dpop: replayed proof", "dpop: proof for another URL", "dpop: proof for another method",
+			"dpop: proof for another token", "dpop: proof by another key", "dpop: two DPoP headers",
+			"dpop: token without proof", "dpop: proof without token", "dpop: proof with a Bearer token",
+			"dpop: both schemes at once", "dpop: bound token as Bearer", "dpop: unbound token as DPoP",
+			"dpop: no token", "dpop: expired token with proof", "dpop: opaque bound token as Bearer",
+			"dpop: opaque token, proof by another key", "dpop: opaque token, replayed proof",
+			"dpop off: DPoP scheme", "dpop off: bound token as Bearer", "unsupported confirmation method",
+			"dpop required: Bearer token", "nonce: proof without nonce", "nonce: CORS proof without nonce",
+			"nonce: expired nonce", "nonce: forged nonce",
+			"certificate-bound token, another certificate", "certificate-bound token, no certificate",
+			"certificate binding required: bearer token",
+			// the nonce of the first request never comes
+			"nonce: retry with the nonce", "nonce: nonce of the previous step",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

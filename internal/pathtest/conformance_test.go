@@ -36,6 +36,13 @@ func TestConformanceChi(t *testing.T) {
 			r.With(rt.Optional.Require(rt.Orders)).Get("/orders", h)
 		})
 		r.With(rt.Down.Handler).Get("/down/me", h)
+		r.Route("/dpop", func(r chi.Router) {
+			r.Use(rt.DPoP.Handler)
+			r.Get("/me", h)
+			r.With(rt.DPoP.Require(rt.Orders)).Get("/orders", h)
+		})
+		r.With(rt.Nonce.Handler).Get("/nonce/me", h)
+		r.With(rt.MTLS.Handler).Get("/mtls/me", h)
 		return r
 	})
 }

@@ -30,6 +30,11 @@ func TestConformance(t *testing.T) {
 		opt.GET("/me", h)
 		opt.GET("/orders", h, echo5guard.Require(rt.Optional, rt.Orders))
 		e.GET("/down/me", h, echo5guard.Middleware(rt.Down))
+		dp := e.Group("/dpop", echo5guard.Middleware(rt.DPoP))
+		dp.GET("/me", h)
+		dp.GET("/orders", h, echo5guard.Require(rt.DPoP, rt.Orders))
+		e.GET("/nonce/me", h, echo5guard.Middleware(rt.Nonce))
+		e.GET("/mtls/me", h, echo5guard.Middleware(rt.MTLS))
 		return e
 	})
 }

@@ -30,6 +30,11 @@ func TestConformance(t *testing.T) {
 		opt.GET("/me", h)
 		opt.GET("/orders", h, echoguard.Require(rt.Optional, rt.Orders))
 		e.GET("/down/me", h, echoguard.Middleware(rt.Down))
+		dp := e.Group("/dpop", echoguard.Middleware(rt.DPoP))
+		dp.GET("/me", h)
+		dp.GET("/orders", h, echoguard.Require(rt.DPoP, rt.Orders))
+		e.GET("/nonce/me", h, echoguard.Middleware(rt.Nonce))
+		e.GET("/mtls/me", h, echoguard.Middleware(rt.MTLS))
 		return e
 	})
 }

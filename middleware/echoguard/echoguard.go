@@ -9,25 +9,22 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
-// Middleware returns echo middleware for g: a request that
-// [middleware.Guard.Check] refuses is answered by [middleware.Guard.Reject]
-// and the chain ends with a nil error; the others continue with the claims,
-// if any, on the request's context. It panics if g is nil.
+// Middleware returns echo middleware for g, which decides and answers with
+// [middleware.Guard.Admit]: a request it refuses is answered and the chain
+// ends with a nil error; the others continue with the claims, if any, on
+// the request's context (and the response headers DPoP calls for). It
+// panics if g is nil.
 func Middleware(g *middleware.Guard) echo.MiddlewareFunc {
 	if g == nil {
 		panic("echoguard: Middleware with a nil Guard")
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			r := c.Request()
-			claims, err := g.Check(r)
-			if err != nil {
-				g.Reject(c.Response(), r, err)
+			r, ok := g.Admit(c.Response(), c.Request())
+			if !ok {
 				return nil
 			}
-			if claims != nil {
-				c.SetRequest(r.WithContext(jwtverify.ContextWithClaims(r.Context(), claims)))
-			}
+			c.SetRequest(r)
 			return next(c)
 		}
 	}

@@ -35,6 +35,11 @@ func TestConformance(t *testing.T) {
 		opt.GET("/me", h)
 		opt.GET("/orders", ginguard.Require(rt.Optional, rt.Orders), h)
 		r.GET("/down/me", ginguard.Middleware(rt.Down), h)
+		dp := r.Group("/dpop", ginguard.Middleware(rt.DPoP))
+		dp.GET("/me", h)
+		dp.GET("/orders", ginguard.Require(rt.DPoP, rt.Orders), h)
+		r.GET("/nonce/me", ginguard.Middleware(rt.Nonce), h)
+		r.GET("/mtls/me", ginguard.Middleware(rt.MTLS), h)
 		return r
 	})
 }

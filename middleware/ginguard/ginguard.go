@@ -9,25 +9,21 @@ import (
 	"github.com/tokenguard/tokenguard/middleware"
 )
 
-// Middleware returns gin middleware for g: a request that
-// [middleware.Guard.Check] refuses is answered by [middleware.Guard.Reject]
-// and aborted; the others continue with the claims, if any, on c.Request's
-// context. It panics if g is nil.
+// Middleware returns gin middleware for g, which decides and answers with
+// [middleware.Guard.Admit]: a request it refuses is answered and aborted;
+// the others continue with the claims, if any, on c.Request's context (and
+// the response headers DPoP calls for). It panics if g is nil.
 func Middleware(g *middleware.Guard) gin.HandlerFunc {
 	if g == nil {
 		panic("ginguard: Middleware with a nil Guard")
 	}
 	return func(c *gin.Context) {
-		r := c.Request
-		claims, err := g.Check(r)
-		if err != nil {
-			g.Reject(c.Writer, r, err)
+		r, ok := g.Admit(c.Writer, c.Request)
+		if !ok {
 			c.Abort()
 			return
 		}
-		if claims != nil {
-			c.Request = r.WithContext(jwtverify.ContextWithClaims(r.Context(), claims))
-		}
+		c.Request = r
 		c.Next()
 	}
 }
