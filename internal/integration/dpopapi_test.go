@@ -1,10 +1,16 @@
 package integration
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/tokenguard/tokenguard/introspect"
+	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
 	"github.com/tokenguard/tokenguard/middleware"
 )
@@ -238,4 +244,51 @@ func signProof(t *testing.T, key *jwttest.ProofKey, claims map[string]any) strin
 		t.Fatalf("SignProof = %v", err)
 	}
 	return proof
+}
+
+// TestDPoPEntryPoints presents a DPoP-bound JWT and opaque token with real
+// proofs through every entry point (net/http, chi, gin, echo v4, echo v5)
+// of a Guard in DPoPAllowed mode: each admits a valid proof, refuses the
+// same proof replayed with invalid_dpop_proof, and refuses the token sent
+// as Bearer.
+func TestDPoPEntryPoints(t *testing.T) {
+	srv := sharedServer(t)
+	srv.logOnFailure(t)
+	gin.SetMode(gin.TestMode) // before t.Parallel: no engine runs yet
+	t.Parallel()
+	verifier := newVerifier(t, srv, jwtverify.Config{Audiences: []string{resES256}})
+	g, err := middleware.NewGuard(middleware.Chain(verifier, newIntrospector(t, srv, introspect.Config{})),
+		middleware.Config{DPoP: middleware.DPoPConfig{Mode: middleware.DPoPAllowed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, ep := range entryPoints {
+		t.Run(ep.name, func(t *testing.T) {
+			t.Parallel()
+			api := httptest.NewServer(ep.build(g))
+			t.Cleanup(api.Close)
+			rs := &resourceServer{URL: api.URL, srv: api}
+			url := api.URL + "/orders"
+			for _, kind := range boundTokenKinds {
+				t.Run(kind.name, func(t *testing.T) {
+					t.Parallel()
+					token, key, _ := srv.dpopToken(t, kind.resource, readScope, "ES256")
+					req := apiRequest{Authorization: "DPoP " + token, Proof: key.MustProof(t, http.MethodGet, url, token, "")}
+					resp := rs.do(t, req)
+					if resp.Status != http.StatusOK {
+						t.Fatalf("valid proof: status %d, want 200; WWW-Authenticate %q; body %s",
+							resp.Status, resp.Header.Values("WWW-Authenticate"), resp.Body)
+					}
+					var got apiAnswer
+					if err := json.Unmarshal(resp.Body, &got); err != nil || got.ClientID != apiClientID {
+						t.Errorf("valid proof: handler answered %s (%v), want client_id %q", resp.Body, err, apiClientID)
+					}
+					rs.do(t, req).refused(t, refusal{Status: http.StatusUnauthorized, Scheme: "dpop", Code: "invalid_dpop_proof", Schemes: bothSchemes})
+					rs.do(t, apiRequest{Authorization: "Bearer " + token}).refused(t,
+						refusal{Status: http.StatusUnauthorized, Scheme: "bearer", Code: "invalid_token", Schemes: bothSchemes})
+				})
+			}
+		})
+	}
 }
