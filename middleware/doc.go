@@ -7,11 +7,13 @@
 // # The model
 //
 // A [Guard] makes one decision per request, [Guard.Check] (request in, claims
-// or a categorized error out), and has one renderer, [Guard.Reject]. The
-// net/http middleware [Guard.Handler] is those two calls; the gin, echo v4
-// and echo v5 adapters in the sub-packages ginguard, echoguard and echo5guard
-// make the same two calls, so every framework extracts tokens, picks statuses
-// and writes errors identically. Per-route rules ([Rule], such as [Scopes]
+// or a categorized error out), and has one renderer, [Guard.Reject];
+// [Guard.Admit] is the two together, plus the headers a successful answer
+// needs (a fresh DPoP-Nonce), over any [http.ResponseWriter]. The net/http
+// middleware [Guard.Handler] and the gin, echo v4 and echo v5 adapters in
+// the sub-packages ginguard, echoguard and echo5guard all call Admit, so
+// every framework extracts tokens, picks statuses and writes errors
+// identically. Per-route rules ([Rule], such as [Scopes]
 // and [AnyScope]) run behind the Guard through its own [Guard.Require]
 // (decided by [Guard.Authorize]), read the claims from the request context,
 // and answer through the same renderer. The request context carries the
@@ -47,6 +49,10 @@
 // RFC 6750 token syntax. A form body, a query parameter and a cookie are further
 // sources, each off by default ([Config]). A request that sends the token
 // in more than one way, or more than one Authorization header, is malformed.
+// With [Config.DPoP] on, the header may also be "DPoP <token>" (same
+// syntax), with the proof in exactly one DPoP header; the other sources
+// carry Bearer tokens only. A DPoP header with a Bearer token, or without
+// any token, is malformed (400 invalid_request).
 //
 // # Answers
 //
@@ -56,6 +62,15 @@
 //	missing scope                 403  Bearer realm="api", error="insufficient_scope", error_description="…", scope="…"
 //	refused by another Rule       403  Bearer realm="api", error="insufficient_scope", error_description="…"
 //	key source or AS unreachable  503  (no challenge)
+//	bad, replayed DPoP proof      401  DPoP realm="api", error="invalid_dpop_proof", error_description="…", algs="…"
+//	server nonce needed           401  DPoP realm="api", error="use_dpop_nonce", …, with a DPoP-Nonce header
+//
+// With DPoP allowed, the WWW-Authenticate value holds both challenges,
+// Bearer first ("Bearer realm="api", DPoP realm="api", algs="ES256 …""),
+// the error on the scheme the client used; with DPoP required, the DPoP
+// challenge alone. On a cross-origin request (one with an Origin header),
+// Access-Control-Expose-Headers names WWW-Authenticate and DPoP-Nonce when
+// the answer carries them, so that a browser script can read them.
 //
 // Unless a [Config.ErrorHandler] renders them, refusals carry Cache-Control:
 // no-store and a JSON body with
@@ -86,9 +101,39 @@
 // to a protected handler. Mounting the Guard on a route group that holds only the protected
 // routes avoids exclusion altogether.
 //
+// # Sender-constrained tokens
+//
+// A token bound to a key or a certificate is useless to whoever steals it
+// without the key. Both bindings of a token come from its cnf claim
+// ([jwtverify.Confirmation]: the JWT's, or the introspection answer's), and
+// one check serves both kinds of token:
+//
+//   - DPoP (RFC 9449), with [Config.DPoP]: a token bound to a key (cnf.jkt)
+//     must come as "Authorization: DPoP <token>" with a valid proof signed
+//     by that key (see [DPoPConfig] for every check, the replay store and
+//     server nonces). A bound token sent as Bearer is refused (no
+//     downgrade), and so is an unbound token sent as DPoP. With DPoP off (the
+//     default) a key-bound token is refused outright, since no proof can be
+//     checked.
+//   - Certificates (RFC 8705), on by default: a token bound to a
+//     certificate (cnf.x5t#S256) is accepted only over a connection whose
+//     client certificate has that SHA-256 thumbprint
+//     ([Config.ClientCertificate] for certificates a proxy forwards);
+//     [Config.RequireCertificateBinding] refuses every other token, and
+//     [Config.InsecureSkipCertificateBinding] turns the check off.
+//   - A token whose cnf names another confirmation method (jwk, jku, ...)
+//     is refused: nothing here can check it.
+//
+// The request is checked in this order: its syntax and the DPoP header
+// (free), then the token, then the binding, the proof's signature and the
+// replay store last, so that a client without a valid token never makes the
+// Guard verify a proof.
+//
 // # What it does not do
 //
-// It does not check that the token was issued to the client that sends it
-// (DPoP, mTLS), and it does not protect cookie tokens against cross-site
-// requests: see [Config.CookieName].
+// It does not protect cookie tokens against cross-site requests: see
+// [Config.CookieName]. It does not make the TLS server ask for client
+// certificates (set tls.Config.ClientAuth to tls.RequestClientCert or
+// stronger), nor share the DPoP replay store between instances unless given
+// one that is shared ([DPoPConfig.Replay]).
 package middleware

@@ -238,3 +238,56 @@ func Example_server() {
 		func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "[]") })))
 	log.Fatal(http.ListenAndServe(":8080", g.Handler(mux)))
 }
+
+// ExampleDPoPConfig accepts DPoP-bound tokens next to bearer tokens: the
+// client proves with each request that it holds the key its token is bound
+// to, and a proof counts once.
+func ExampleDPoPConfig() {
+	iss, v := start()
+	defer iss.Close()
+	defer v.Close()
+	g, err := middleware.NewGuard(v, middleware.Config{
+		DPoP: middleware.DPoPConfig{
+			Mode:       middleware.DPoPAllowed,
+			Algorithms: []string{"ES256", "EdDSA"},
+			// NonceSecrets: [][]byte{secret}, // to require server nonces
+			// ExternalURL: "https://api.example.com", // behind a proxy
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := g.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := jwtverify.ClaimsFromContext(r.Context())
+		fmt.Fprintln(w, "hello", c.Subject)
+	}))
+
+	// The client's key, and a token the authorization server bound to it.
+	key, err := jwttest.NewProofKey("ES256")
+	if err != nil {
+		log.Fatal(err)
+	}
+	tok := mint(iss, map[string]any{"aud": "https://api.example.com", "sub": "alice",
+		"cnf": map[string]any{"jkt": key.Thumbprint()}})
+	proof, err := key.Proof(http.MethodGet, "http://api.example.com/orders", tok, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	send := func(scheme string, proof string) {
+		req := httptest.NewRequest(http.MethodGet, "http://api.example.com/orders", nil)
+		req.Header.Set("Authorization", scheme+" "+tok)
+		if proof != "" {
+			req.Header.Set("DPoP", proof)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		fmt.Println(w.Code, w.Header().Get("WWW-Authenticate"), strings.TrimSpace(w.Body.String()))
+	}
+	send("DPoP", proof) // accepted
+	send("DPoP", proof) // the same proof again: refused
+	send("Bearer", "")  // a bound token without proof: refused
+	// Output:
+	// 200  hello alice
+	// 401 Bearer realm="api", DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof was already used", algs="ES256 EdDSA" {"error":"invalid_dpop_proof","error_description":"the DPoP proof was already used"}
+	// 401 Bearer realm="api", error="invalid_token", error_description="the access token is DPoP-bound and must be sent with the DPoP scheme", DPoP realm="api", algs="ES256 EdDSA" {"error":"invalid_token","error_description":"the access token is DPoP-bound and must be sent with the DPoP scheme"}
+}

@@ -20,8 +20,9 @@ type Rejection struct {
 	// Status is the HTTP status: 400, 401, 403 or 503.
 	Status int
 	// Code is the RFC 6750 error code (invalid_request, invalid_token,
-	// insufficient_scope), "temporarily_unavailable" for 503, or "" when
-	// the request carried no token.
+	// insufficient_scope), an RFC 9449 one (invalid_dpop_proof,
+	// use_dpop_nonce), "temporarily_unavailable" for 503, or "" when the
+	// request carried no token.
 	Code string
 	// Description is a fixed phrase safe to show the client: it never
 	// holds request data or the text of Err.
