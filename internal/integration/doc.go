@@ -11,7 +11,11 @@
 // HTTPS listener (named by mtls_endpoint_aliases in its metadata). The
 // certificates of that set-up (a CA, the listener's certificate, client
 // certificates) are generated when the tests run; no private key is
-// committed. bound_test.go is the harness that gets such tokens.
+// committed. bound_test.go is the harness that gets such tokens;
+// resource_test.go is the resource server they are presented to (a Guard
+// over jwtverify and introspection, served over TLS asking for client
+// certificates), and dpopapi_test.go and mtlsapi_test.go present them, with
+// real proofs and real certificates, and check each answer.
 //
 // The tests start and stop the server themselves (node must be on PATH).
 // Run them with
