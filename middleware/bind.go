@@ -53,7 +53,10 @@ var (
 		msg:         "the token's cnf names a confirmation method other than jkt and x5t#S256, which cannot be checked"}
 	errBearerDowngrade = &bindingError{reason: "bearer_downgrade",
 		description: "the access token is DPoP-bound and must be sent with the DPoP scheme",
-		msg:         "a DPoP-bound token (cnf.jkt) was sent as a Bearer token (RFC 9449 §7.2), or DPoP is off (Config.DPoP.Mode)"}
+		msg:         "a DPoP-bound token (cnf.jkt) was sent as a Bearer token (RFC 9449 §7.2); send it with the DPoP scheme and a proof"}
+	errDPoPOff = &bindingError{reason: "unsupported_binding",
+		description: "the access token is DPoP-bound, which this resource does not support",
+		msg:         "a DPoP-bound token (cnf.jkt) came and DPoP is off (Config.DPoP.Mode is DPoPOff): no proof can be checked, so the token is refused; set DPoPAllowed or DPoPRequired to accept it"}
 	errNotDPoPBound = &bindingError{reason: "dpop_binding",
 		description: "the access token is not DPoP-bound",
 		msg:         "a token without cnf.jkt was sent with the DPoP scheme; send it as a Bearer token, or have it bound to the proof key"}
@@ -80,6 +83,8 @@ func (g *Guard) bind(r *http.Request, tok string, sch scheme, proof string, c *j
 		return "", errUnsupportedBinding
 	}
 	switch {
+	case sch == schemeBearer && cnf.KeyThumbprint != "" && g.dpop == nil:
+		return "", errDPoPOff
 	case sch == schemeBearer && cnf.KeyThumbprint != "":
 		return "", errBearerDowngrade
 	case sch == schemeDPoP && cnf.KeyThumbprint == "":

@@ -243,3 +243,45 @@ func selfSigned(t *testing.T) *x509.Certificate {
 	}
 	return c
 }
+
+// TestBoundTokenAdvice: the description a client gets for a DPoP-bound
+// token sent as Bearer, or for a scheme the Guard does not take, tells it
+// what this Guard accepts, so that following the advice can succeed: a
+// Guard with DPoP off must not tell the client to use DPoP, and one that
+// requires DPoP must not ask for a Bearer token.
+func TestBoundTokenAdvice(t *testing.T) {
+	f := newFixture(t)
+	key, err := jwttest.NewProofKey("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := f.iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "cnf": map[string]any{"jkt": key.Thumbprint()}})
+	plain := f.iss.Mint(t, map[string]any{"aud": audience, "sub": "alice"})
+	for _, tc := range []struct {
+		name          string
+		mode          middleware.DPoPMode
+		token         string
+		reason, descr string
+	}{
+		{"DPoP off, bound token", middleware.DPoPOff, bound, "unsupported_binding", "the access token is DPoP-bound, which this resource does not support"},
+		{"DPoP allowed, bound token", middleware.DPoPAllowed, bound, "bearer_downgrade", "the access token is DPoP-bound and must be sent with the DPoP scheme"},
+		{"DPoP required, Bearer token", middleware.DPoPRequired, plain, "unsupported_scheme", "the request carries no access token in a scheme this resource accepts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got middleware.Rejection
+			g := guard(t, f.verifier, middleware.Config{
+				DPoP:  middleware.DPoPConfig{Mode: tc.mode},
+				Hooks: middleware.Hooks{Rejected: func(_ context.Context, rej middleware.Rejection) { got = rej }},
+			})
+			r := httptest.NewRequest("GET", "https://api.example.com/orders", nil)
+			r.Header.Set("Authorization", "Bearer "+tc.token)
+			w := &bareWriter{h: http.Header{}}
+			if _, ok := g.Admit(w, r); ok {
+				t.Fatal("Admit = true, want false")
+			}
+			if w.status != 401 || got.Reason != tc.reason || got.Description != tc.descr {
+				t.Errorf("status %d, reason %q, description %q; want 401, %q, %q", w.status, got.Reason, got.Description, tc.reason, tc.descr)
+			}
+		})
+	}
+}

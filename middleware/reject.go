@@ -50,7 +50,7 @@ type Rejection struct {
 	// bearer_downgrade (a DPoP-bound token sent as Bearer),
 	// certificate_binding (no client certificate, or not the token's)
 	// and unsupported_binding (a cnf confirmation method nothing here
-	// checks).
+	// checks, or a DPoP-bound token while DPoP is off).
 	Reason string
 	// Err is the error that caused the rejection. It is for the server
 	// side only: never send its text to the client.
@@ -87,7 +87,7 @@ func classify(err error) Rejection {
 		rej.Description = "the request carries no access token"
 		if errors.Is(err, errUnsupportedScheme) {
 			rej.Reason = "unsupported_scheme"
-			rej.Description = "the request carries no Bearer access token"
+			rej.Description = "the request carries no access token in a scheme this resource accepts"
 		}
 	case errors.Is(err, ErrInvalidRequest):
 		rej.Status, rej.Code, rej.Reason = http.StatusBadRequest, "invalid_request", "invalid_request"
