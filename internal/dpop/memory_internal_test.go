@@ -21,11 +21,15 @@ func TestMemoryStoreBounded(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	s := newMemoryStore(memStoreLimit, 121*time.Second, clock)
+	limit := memStoreLimit
+	if raceEnabled { // 1.5 million claims take 40 s under -race; the bound is the same
+		limit = memStoreShards * 1024
+	}
+	s := newMemoryStore(limit, 121*time.Second, clock)
 	until := now.Add(time.Minute)
 	buf := []byte("proof-key-")
 	full := 0
-	for i := 0; s.len() < memStoreLimit || i < memStoreLimit; i++ {
+	for i := 0; s.len() < limit || i < limit; i++ {
 		first, err := s.Claim(t.Context(), string(strconv.AppendInt(buf, int64(i), 10)), until)
 		switch {
 		case errors.Is(err, errStoreFull):
@@ -33,15 +37,15 @@ func TestMemoryStoreBounded(t *testing.T) {
 		case err != nil || !first:
 			t.Fatalf("Claim(new key %d) = %v, %v", i, first, err)
 		}
-		if i > 2*memStoreLimit {
-			t.Fatalf("store holds %d entries after %d claims, want %d", s.len(), i, memStoreLimit)
+		if i > 2*limit {
+			t.Fatalf("store holds %d entries after %d claims, want %d", s.len(), i, limit)
 		}
-		if i%(memStoreLimit/4) == 0 && s.len() >= memStoreLimit {
+		if i%(limit/4) == 0 && s.len() >= limit {
 			break
 		}
 	}
-	if n := s.len(); n != memStoreLimit {
-		t.Fatalf("store holds %d entries, want exactly its limit %d", n, memStoreLimit)
+	if n := s.len(); n != limit {
+		t.Fatalf("store holds %d entries, want exactly its limit %d", n, limit)
 	}
 	if full == 0 {
 		t.Fatal("no claim was refused: the store never filled up")
@@ -50,12 +54,16 @@ func TestMemoryStoreBounded(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(s)
 	total := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	per := float64(total) / memStoreLimit
-	t.Logf("%d entries: %.1f MiB, %.1f bytes per entry (%d claims refused while the last shards filled)", memStoreLimit, float64(total)/(1<<20), per, full)
-	if total > 48<<20 {
+	per := float64(total) / float64(limit)
+	if raceEnabled {
+		t.Logf("memory not measured under -race: the race detector shadows every allocation")
+	} else {
+		t.Logf("%d entries: %.1f MiB, %.1f bytes per entry (%d claims refused while the last shards filled)", limit, float64(total)/(1<<20), per, full)
+	}
+	if !raceEnabled && total > 48<<20 {
 		t.Errorf("store at its limit takes %.1f MiB, want about the 43 MiB doc.go states (under 48), far from the design's 64 MiB", float64(total)/(1<<20))
 	}
-	if per > 34 {
+	if !raceEnabled && per > 34 {
 		t.Errorf("store takes %.1f bytes per entry, want about the 29 doc.go states (at most 34)", per)
 	}
 	// Still full of live entries: a new proof is refused, a known one is
