@@ -160,11 +160,11 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 				return nil, fmt.Errorf("%w %q: refresh budget for unknown kids spent", ErrUnknownKey, kid)
 			}
 			if now.Before(s.retryAt) {
-				err := s.lastErr
+				err, at := s.lastErr, s.retryAt
 				s.mu.Unlock()
 				// Unreachable, not unknown: the caller should answer "try
 				// again later", not "your token is bad".
-				return nil, fmt.Errorf("jwks: kid %q not in the set, which is unreachable and not retried before %s: %w", kid, s.retryAt.Format(time.RFC3339), err)
+				return nil, &RetryError{Err: fmt.Errorf("jwks: kid %q not in the set, which is unreachable and not retried before %s: %w", kid, at.Format(time.RFC3339), err), At: at}
 			}
 			cl, joined = s.start("unknown-kid", kid), false
 		}
@@ -194,12 +194,12 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 	cl := s.flight
 	if cl == nil {
 		if time.Now().Before(s.retryAt) {
-			err := s.lastErr
+			err, at := s.lastErr, s.retryAt
 			s.mu.Unlock()
 			if snap != nil {
-				return nil, fmt.Errorf("%w (last error: %w)", errStale, err)
+				err = fmt.Errorf("%w (last error: %w)", errStale, err)
 			}
-			return nil, err
+			return nil, &RetryError{Err: err, At: at}
 		}
 		reason := "initial"
 		if snap != nil {
@@ -270,6 +270,9 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	}
 	s.flight = nil
 	cl.val, cl.err = snap, info.Err
+	if info.Err != nil {
+		cl.err = &RetryError{Err: info.Err, At: s.retryAt}
+	}
 	s.mu.Unlock()
 	// Logged before the waiters go: a caller that got the answer (New,
 	// say) finds it in the log.
