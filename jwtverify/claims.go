@@ -337,22 +337,8 @@ func (c *Claims) noteKind(name, value []byte) {
 	}
 }
 
-// foldsTo returns the one of names that name equals under Unicode case
-// folding without being it. Only U+017F (ſ) and U+212A (the Kelvin sign)
-// fold to ASCII letters, so a name longer than three bytes per character of
-// the longest name can match none.
-func foldsTo(name []byte, names []string) (string, bool) {
-	if len(name) > 3*len("token_type") {
-		return "", false
-	}
-	n := alias(name)
-	for _, r := range names {
-		if n != r && strings.EqualFold(n, r) {
-			return r, true
-		}
-	}
-	return "", false
-}
+// foldsTo is jose.FoldsTo: whether name folds to one of names.
+func foldsTo(name []byte, names []string) (string, bool) { return jose.FoldsTo(name, names) }
 
 // scopes appends to dst the scopes of a scope or scp value: a space-separated
 // string or an array of strings. ok is false for any other JSON type.

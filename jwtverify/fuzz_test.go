@@ -120,7 +120,7 @@ func FuzzParseCompact(f *testing.F) {
 		if h.alg == nil {
 			t.Fatalf("parseCompact(%q) accepted a header without alg", token)
 		}
-		if err := jose.ScanObject(hdr, maxHeaderMembers, func(_, _ []byte) error { return nil }); err != nil || !json.Valid(hdr) {
+		if err := jose.ScanObject(hdr, 32, func(_, _ []byte) error { return nil }); err != nil || !json.Valid(hdr) {
 			t.Fatalf("parseCompact(%q) accepted header %q: %v", token, hdr, err)
 		}
 		if string(c.raw) != string(payload) || !json.Valid(payload) || strings.TrimSpace(string(payload))[0] != '{' {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/internal/jose"
 )
 
 // Set is one remote JWK Set kept fresh by its [Cache]. Readers never block
@@ -182,6 +183,48 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
 }
+
+// ErrKeyAlgorithm reports a kid whose keys cannot verify the token's alg
+// (another key type or curve, or a key restricted to another alg).
+var ErrKeyAlgorithm = errors.New("jwks: key does not fit the algorithm")
+
+// Pick returns the key of s that verifies alg for kid: the one key with that
+// kid that fits alg (see [Key.Fits]) or, when kid is empty, the only key of
+// the set that fits alg. It is the key selection of every signature the
+// library checks, access tokens and signed introspection answers alike.
+// Errors match [ErrUnknownKey] (no such kid, or no kid and no key or several
+// keys that fit), [ErrKeyAlgorithm] (the kid's keys do not fit alg), or come
+// from [Set.Key] (fetch failures, matching [ErrFetch] or a caller's ctx).
+func (s *Set) Pick(ctx context.Context, kid string, alg *jose.Alg) (*Key, error) {
+	keys, err := s.Key(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
+	var key *Key
+	for _, k := range keys {
+		if k.Fits(alg.Name) {
+			if key != nil { // only without kid: ambiguous
+				return nil, errAmbiguous
+			}
+			key = k
+			if kid != "" {
+				break
+			}
+		}
+	}
+	switch {
+	case key != nil:
+		return key, nil
+	case kid != "":
+		return nil, ErrKeyAlgorithm
+	}
+	return nil, errNoFit
+}
+
+var (
+	errAmbiguous = fmt.Errorf("%w: no kid, and several keys fit the algorithm", ErrUnknownKey)
+	errNoFit     = fmt.Errorf("%w: no kid, and no key fits the algorithm", ErrUnknownKey)
+)
 
 // snapshot returns the current keys, fetching them when there are none yet
 // or when they are older than MaxStale.
