@@ -131,6 +131,10 @@ type Request struct {
 	Body string
 	// MaxBytes caps the body of a 200 answer; a longer one is an error.
 	MaxBytes int64
+	// ContentType is the media type a 200 answer must have (parameters
+	// aside, compared without regard to case). If empty, any JSON media
+	// type: application/json or application/*+json.
+	ContentType string
 }
 
 // Response is what [Do] read.
@@ -191,7 +195,7 @@ func Do(ctx context.Context, c *http.Client, r *Request) (*Response, error) {
 	case resp.StatusCode != http.StatusOK:
 		return out, statusError(r.URL, resp)
 	}
-	if err := checkJSON(resp); err != nil {
+	if err := checkContentType(resp, r.ContentType); err != nil {
 		return out, err
 	}
 	b, err := readBody(resp.Body, r.MaxBytes)
@@ -267,23 +271,32 @@ func (e *StatusError) Error() string {
 	return s
 }
 
-// checkJSON reports whether the response's Content-Type is a JSON media type
-// (application/json or any application/*+json). Its error leaves the URL to
-// the error that wraps it.
-func checkJSON(resp *http.Response) error {
+// checkContentType reports whether the response's Content-Type is want
+// or, when want is empty, a JSON media type (application/json or any
+// application/*+json). Its error leaves the URL to the error that wraps it.
+func checkContentType(resp *http.Response, want string) error {
 	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil &&
-		(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case want != "":
+		if strings.EqualFold(mt, want) {
+			return nil
+		}
+	case mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
 		return nil
 	}
-	return &contentTypeError{got: ct}
+	if want == "" {
+		want = "application/json"
+	}
+	return &contentTypeError{got: ct, want: want}
 }
 
-// contentTypeError reports an answer that is not JSON.
-type contentTypeError struct{ got string }
+// contentTypeError reports an answer of another media type than expected.
+type contentTypeError struct{ got, want string }
 
 func (e *contentTypeError) Error() string {
-	return fmt.Sprintf("response Content-Type is %q, want application/json", Excerpt(e.got))
+	return fmt.Sprintf("response Content-Type is %q, want %s", Excerpt(e.got), e.want)
 }
 
 // Bounds of the Retry-After hints the library gives.

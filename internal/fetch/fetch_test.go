@@ -281,3 +281,34 @@ func TestRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestDoContentType(t *testing.T) {
+	const jwt = "application/token-introspection+jwt"
+	for _, tt := range []struct {
+		name, want, got string
+		ok              bool
+	}{
+		{"JSON by default", "", "application/json; charset=utf-8", true},
+		{"+json by default", "", "application/jwk-set+json", true},
+		{"JWT refused by default", "", jwt, false},
+		{"wanted type", jwt, jwt, true},
+		{"wanted type, other case, parameters", jwt, "Application/Token-Introspection+JWT; charset=utf-8", true},
+		{"JSON when a JWT is wanted", jwt, "application/json", false},
+		{"generic JWT when the introspection type is wanted", jwt, "application/jwt", false},
+		{"missing", jwt, "", false},
+		{"malformed", jwt, jwt + "; ;", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header()["Content-Type"] = []string{tt.got}
+				w.Write([]byte("x"))
+			}))
+			defer srv.Close()
+			_, err := Do(t.Context(), Client(nil, time.Second, NoRedirects), &Request{URL: srv.URL, MaxBytes: 10, ContentType: tt.want})
+			var ce *contentTypeError
+			if tt.ok != (err == nil) || !tt.ok && !errors.As(err, &ce) {
+				t.Errorf("Do(Content-Type %q, want %q) = %v, want ok %v", tt.got, tt.want, err, tt.ok)
+			}
+		})
+	}
+}
