@@ -30,6 +30,10 @@ func FuzzParseResponse(f *testing.F) {
 		`{"active":true,"token_use":"refresh_token","aud":["api"]}`,
 		`{"active":true,"typ":"Refresh","token_type":"Refresh"}`,
 		`{"active":true,"token_type":"acce\u017f\u017f_token"}`,
+		`{"active":true,"acr":"urn:mace:incommon:iap:silver","auth_time":1749999400,"aud":"api"}`,
+		`{"active":true,"acr":1}`,
+		`{"active":true,"auth_time":"1749999400"}`,
+		`{"active":true,"auth_time":1e400}`,
 	} {
 		f.Add([]byte(s))
 	}
