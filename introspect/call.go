@@ -137,11 +137,16 @@ func (c *Client) introspect(token string) (res *result, err error) {
 	if err != nil {
 		return nil, &EndpointError{Endpoint: c.endpoint, Err: err}
 	}
-	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}
+	accept, contentType := "application/json", ""
+	if c.keys != nil {
+		accept, contentType = mediaTypeJWT, mediaTypeJWT
+	}
+	header := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {accept}}
 	if authorization != "" {
 		header.Set("Authorization", authorization)
 	}
-	resp, err := fetch.Do(c.life, c.http, &fetch.Request{Method: http.MethodPost, URL: c.endpoint, Header: header, Body: form.Encode(), MaxBytes: c.maxBody})
+	resp, err := fetch.Do(c.life, c.http, &fetch.Request{Method: http.MethodPost, URL: c.endpoint, Header: header, Body: form.Encode(),
+		MaxBytes: c.maxBody, ContentType: contentType})
 	if resp != nil {
 		status = resp.Status
 	}
@@ -149,11 +154,21 @@ func (c *Client) introspect(token string) (res *result, err error) {
 	switch {
 	case errors.As(err, &se):
 		// Only the status and the OAuth error code: never the body.
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: se.Code}
+		e := &EndpointError{Endpoint: c.endpoint, Status: status, Code: se.Code}
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+			e.retryAfter = fetch.RetryAfter(resp.Header, c.now())
+		}
+		return nil, e
 	case err != nil:
 		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
 	}
-	if res, err = parseResponse(resp.Body); err != nil {
+	body := resp.Body
+	if c.keys != nil {
+		if body, err = c.openSigned(c.life, body, c.now()); err != nil {
+			return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
+		}
+	}
+	if res, err = parseResponse(body); err != nil {
 		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
 	}
 	return res, nil

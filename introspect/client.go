@@ -18,6 +18,7 @@ import (
 	"github.com/tokenguard/tokenguard/internal/discovery"
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -45,6 +46,8 @@ type Client struct {
 	cache         *resultCache
 	slots         chan struct{} // MaxConcurrentCalls
 	calls         singleflight.Group
+	keyCache      *jwks.Cache // SignedResponses: the authorization server's keys
+	keys          *jwks.Set   // nil unless SignedResponses
 
 	life   context.Context // ended by Close; bounds every call
 	cancel context.CancelFunc
@@ -84,7 +87,25 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if c.auth, err = newClientAuth(&cfg); err != nil {
 		return nil, err
 	}
-	if c.endpoint, err = endpoint(ctx, &cfg, c.timeout); err != nil {
+	if cfg.SignedResponses {
+		if c.auth.clientID == "" {
+			return nil, fmt.Errorf("%w: Config.SignedResponses needs Config.ClientID, the aud of signed answers, which AuthMethod %s does not send; "+
+				"use client_secret_basic, client_secret_post or private_key_jwt", errConfig, c.auth.method)
+		}
+		// Timeout bounds each key fetch too; jwks follows same-host
+		// redirects only, as for the metadata.
+		kc := jwks.Config{HTTPClient: fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, c.timeout), fetch.SameHost), MaxSets: 1, Logger: cfg.Logger}
+		if c.keyCache, err = jwks.New(kc); err != nil {
+			return nil, fmt.Errorf("%w: %w", errConfig, err)
+		}
+	}
+	if c.endpoint, err = endpoint(ctx, &cfg, c.timeout, c.keyCache); err == nil && cfg.SignedResponses {
+		c.keys, err = openKeys(ctx, c.keyCache, &cfg)
+	}
+	if err != nil {
+		if c.keyCache != nil {
+			c.keyCache.Close()
+		}
 		return nil, err
 	}
 	c.http = fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, c.timeout), fetch.NoRedirects) // a 3xx is refused, never followed
@@ -148,6 +169,16 @@ func checkLimits(cfg *Config) error {
 	if cfg.RequireIssuer && cfg.Issuer == "" {
 		return fmt.Errorf("%w: Config.RequireIssuer is set but Config.Issuer is empty", errConfig)
 	}
+	switch {
+	case cfg.SignedResponses && cfg.Issuer == "":
+		return fmt.Errorf("%w: Config.SignedResponses is set but Config.Issuer is empty; set it to the issuer identifier, which signed answers must carry as iss", errConfig)
+	case cfg.JWKSURL != "" && !cfg.SignedResponses:
+		return fmt.Errorf("%w: Config.JWKSURL is set but Config.SignedResponses is not; the key set verifies signed answers only", errConfig)
+	case cfg.JWKSURL != "":
+		if _, err := fetch.CheckURL(cfg.JWKSURL); err != nil {
+			return fmt.Errorf("%w: Config.JWKSURL: %w", errConfig, err)
+		}
+	}
 	return nil
 }
 
@@ -173,8 +204,9 @@ func audienceSet(cfg *Config) (map[string]struct{}, error) {
 }
 
 // endpoint returns the introspection endpoint: cfg.Endpoint, checked, or the
-// one cfg.Issuer's metadata names.
-func endpoint(ctx context.Context, cfg *Config, timeout time.Duration) (string, error) {
+// one cfg.Issuer's metadata names (read through keys when it is set, which
+// then keeps the metadata for the key set).
+func endpoint(ctx context.Context, cfg *Config, timeout time.Duration, keys *jwks.Cache) (string, error) {
 	if cfg.Endpoint != "" {
 		if _, err := fetch.CheckURL(cfg.Endpoint); err != nil {
 			return "", fmt.Errorf("%w: Config.Endpoint: %w", errConfig, err)
@@ -184,7 +216,7 @@ func endpoint(ctx context.Context, cfg *Config, timeout time.Duration) (string, 
 	if cfg.Issuer == "" {
 		return "", fmt.Errorf("%w: Config.Endpoint is required (or Config.Issuer, to discover it)", errConfig)
 	}
-	return discover(ctx, cfg, timeout)
+	return discover(ctx, cfg, timeout, keys)
 }
 
 // callTimeout is the timeout of each request: Config.Timeout, or the
@@ -207,12 +239,17 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // discover returns the introspection endpoint of cfg.Issuer's metadata.
 // Mistakes of configuration or metadata are errConfig errors; only a missing
 // answer is an EndpointError.
-func discover(ctx context.Context, cfg *Config, timeout time.Duration) (string, error) {
+func discover(ctx context.Context, cfg *Config, timeout time.Duration, keys *jwks.Cache) (string, error) {
 	if _, err := fetch.CheckURL(cfg.Issuer); err != nil {
 		return "", fmt.Errorf("%w: Config.Issuer: %w", errConfig, err)
 	}
-	client := fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, timeout), fetch.SameHost)
-	m, err := discovery.Discover(ctx, client, cfg.Issuer)
+	var m *discovery.Metadata
+	var err error
+	if keys != nil {
+		m, err = keys.Discover(ctx, cfg.Issuer)
+	} else {
+		m, err = discovery.Discover(ctx, fetch.Client(cfg.HTTPClient, callTimeout(cfg.HTTPClient, timeout), fetch.SameHost), cfg.Issuer)
+	}
 	if err != nil {
 		return "", discoveryError(cfg, err)
 	}
@@ -254,13 +291,17 @@ func (c *Client) Close() {
 		c.cancel()
 		c.mu.Unlock()
 		c.wg.Wait()
+		if c.keyCache != nil {
+			c.keyCache.Close()
+		}
 	})
 }
 
 // Authenticate asks the authorization server whether token is active (or
 // finds the answer in the cache) and returns the claims of its response: the
 // RFC 7662 members scope, client_id, username, token_type, exp, iat, nbf,
-// sub, aud, iss and jti, typed, and the whole response for
+// sub, aud, iss and jti, the cnf, acr and auth_time claims, typed, and the
+// whole response for
 // [jwtverify.Claims.Decode]. Like every Claims, the result is read-only.
 //
 // A token is accepted only when the response's active member is the JSON

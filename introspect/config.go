@@ -82,6 +82,37 @@ type Config struct {
 	// refresh tokens accepted once aud is not checked.
 	InsecureSkipAudienceCheck bool
 
+	// SignedResponses asks for, and accepts only, signed introspection
+	// answers (RFC 9701): the request says Accept:
+	// application/token-introspection+jwt, and the answer must be a compact
+	// JWS of that Content-Type, typ token-introspection+jwt (RFC 8725
+	// §3.11), signed with a key of the authorization server's key set
+	// (JWKSURL, or the jwks_uri of Issuer's metadata) and an asymmetric
+	// algorithm (RS256, PS256, ES256, EdDSA and their kin; never HMAC or
+	// none), whose iss is Issuer exactly, whose aud names ClientID, and
+	// whose iat is within Leeway of now; the introspection response is its
+	// token_introspection claim, a JSON object, checked as an unsigned
+	// answer is (active, token kind, exp, nbf, iss, aud). The server must
+	// have the client registered for it (oidc-provider:
+	// introspection_signed_response_alg with features.jwtIntrospection).
+	// Encrypted answers (JWE) are not supported.
+	//
+	// An answer that fails any of these checks (not a JWS, another
+	// Content-Type, unsigned, a bad signature, an unknown key, the wrong
+	// typ, iss or aud, a stale iat, no token_introspection) is an
+	// [EndpointError] (503, fail closed), never an inactive token: it may
+	// have been tampered with on its way, and the token it describes may be
+	// good. Issuer is then required, and so is ClientID (the aud of the
+	// answers): AuthBearer and AuthNone cannot be used.
+	SignedResponses bool
+	// JWKSURL is the authorization server's key set that verifies signed
+	// answers, for SignedResponses only: an https URL (http only on a
+	// loopback host). If empty, it is the jwks_uri of Issuer's metadata,
+	// followed as the server moves it. The keys are refreshed in the
+	// background (every 10 minutes, sooner if Cache-Control says so; an
+	// unknown kid brings a refresh) until [Client.Close].
+	JWKSURL string
+
 	// AuthMethod is the client authentication method. If empty,
 	// [AuthClientSecretBasic] is used.
 	AuthMethod AuthMethod
@@ -123,8 +154,9 @@ type Config struct {
 	// must reach no other URL than Endpoint).
 	HTTPClient *http.Client
 	// Timeout bounds each introspection call, body included, each request
-	// of the discovery in [New], and the wait of a call for a free slot
-	// (see MaxConcurrentCalls). If zero, 5s is used.
+	// of the discovery in [New], each fetch of the key set of
+	// SignedResponses, and the wait of a call for a free slot (see
+	// MaxConcurrentCalls). If zero, 5s is used.
 	Timeout time.Duration
 	// MaxBodyBytes caps the size of an introspection response; a larger
 	// one is an error. If zero, 64 KiB is used. (A metadata document read

@@ -66,6 +66,41 @@
 //	defer c.Close()
 //	claims, err := c.Authenticate(ctx, token) // or: middleware.New(c)
 //
-// RFC 9701 signed introspection responses (application/token-introspection+jwt)
-// are not supported.
+// # Signed answers (RFC 9701)
+//
+// Over TLS, an introspection answer comes from the endpoint; but a TLS
+// proxy, a service mesh or a compromised hop between the two can rewrite
+// it, and an answer rewritten from "active": false to true lets any token
+// in. With [Config.SignedResponses] the Client asks for
+// application/token-introspection+jwt and accepts only an answer the
+// authorization server signed: a compact JWS checked like an access token
+// (same parser, key selection and signature code as jwtverify, asymmetric
+// algorithms only) with the server's keys (the jwks_uri of Issuer's
+// metadata, or [Config.JWKSURL], refreshed in the background), typ
+// token-introspection+jwt, iss equal to Issuer, aud naming ClientID, and an
+// iat within Leeway of now, so that an old answer cannot be replayed. The
+// introspection response is its token_introspection claim, checked as an
+// unsigned answer is, and cached the same way.
+//
+//	c, err := introspect.New(ctx, introspect.Config{
+//		Issuer:          "https://auth.example.com/",
+//		ClientID:        "orders-api",
+//		ClientSecret:    os.Getenv("INTROSPECTION_SECRET"),
+//		Audiences:       []string{"https://api.example.com"},
+//		SignedResponses: true, // the client must be registered for it at the server
+//	})
+//
+// Any fault in a signed answer (not a JWS, unsigned, a bad signature, an
+// unknown key, the wrong typ, iss or aud, a stale iat, a plain JSON answer)
+// is an [EndpointError] (503), never an inactive token (401): the answer was
+// tampered with or the server is misconfigured, and the token it describes
+// may be good, so the client is told to retry rather than to throw its
+// token away. Encrypted answers (JWE) are not supported.
+//
+// # Retry hints
+//
+// [EndpointError.RetryAfter] says how long a client should wait after a
+// failure: the endpoint's own Retry-After on a 503 or 429 answer, or the
+// backoff of the key set of signed answers; the middleware sends it as the
+// Retry-After header of its 503 answer.
 package introspect

@@ -22,7 +22,9 @@
 // Errors are typed. Every rejection matches [ErrInvalidToken] (the RFC 6750
 // invalid_token answer) and one finer sentinel such as [ErrExpired] or
 // [ErrAudience]; a failure to obtain keys matches [ErrUnavailable] instead,
-// which middleware answers with 503 so that clients keep their tokens.
+// which middleware answers with 503 so that clients keep their tokens; its
+// [KeySourceError] says, in [KeySourceError.RetryAfter], when the key set
+// will be fetched again, which the middleware sends as Retry-After.
 //
 // Tokens seen before are answered from a bounded cache of verified tokens,
 // keyed by the exact token: each hit re-checks exp, nbf and iat against the
@@ -47,5 +49,8 @@
 // points on their curve, use and key_ops that allow verification.
 //
 // Handlers read the claims that middleware stored with [ClaimsFromContext];
-// custom claims are decoded on demand with [Claims.Decode].
+// custom claims are decoded on demand with [Claims.Decode]. [Claims.ACR] and
+// [Claims.AuthTime] (acr and auth_time, RFC 9068 §2.2.1) say how and when
+// the user logged in, for step-up rules (RFC 9470); the Verifier reads them
+// but does not judge them.
 package jwtverify

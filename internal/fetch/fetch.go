@@ -131,6 +131,10 @@ type Request struct {
 	Body string
 	// MaxBytes caps the body of a 200 answer; a longer one is an error.
 	MaxBytes int64
+	// ContentType is the media type a 200 answer must have (parameters
+	// aside, compared without regard to case). If empty, any JSON media
+	// type: application/json or application/*+json.
+	ContentType string
 }
 
 // Response is what [Do] read.
@@ -191,7 +195,7 @@ func Do(ctx context.Context, c *http.Client, r *Request) (*Response, error) {
 	case resp.StatusCode != http.StatusOK:
 		return out, statusError(r.URL, resp)
 	}
-	if err := checkJSON(resp); err != nil {
+	if err := checkContentType(resp, r.ContentType); err != nil {
 		return out, err
 	}
 	b, err := readBody(resp.Body, r.MaxBytes)
@@ -267,23 +271,85 @@ func (e *StatusError) Error() string {
 	return s
 }
 
-// checkJSON reports whether the response's Content-Type is a JSON media type
-// (application/json or any application/*+json). Its error leaves the URL to
-// the error that wraps it.
-func checkJSON(resp *http.Response) error {
+// checkContentType reports whether the response's Content-Type is want
+// or, when want is empty, a JSON media type (application/json or any
+// application/*+json). Its error leaves the URL to the error that wraps it.
+func checkContentType(resp *http.Response, want string) error {
 	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil &&
-		(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+	mt, _, err := mime.ParseMediaType(ct)
+	switch {
+	case err != nil:
+	case want != "":
+		if strings.EqualFold(mt, want) {
+			return nil
+		}
+	case mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
 		return nil
 	}
-	return &contentTypeError{got: ct}
+	if want == "" {
+		want = "application/json"
+	}
+	return &contentTypeError{got: ct, want: want}
 }
 
-// contentTypeError reports an answer that is not JSON.
-type contentTypeError struct{ got string }
+// contentTypeError reports an answer of another media type than expected.
+type contentTypeError struct{ got, want string }
 
 func (e *contentTypeError) Error() string {
-	return fmt.Sprintf("response Content-Type is %q, want application/json", Excerpt(e.got))
+	return fmt.Sprintf("response Content-Type is %q, want %s", Excerpt(e.got), e.want)
+}
+
+// Bounds of the Retry-After hints the library gives.
+const (
+	minRetryAfter = time.Second
+	maxRetryAfter = 5 * time.Minute
+)
+
+// RetrySeconds rounds d up to whole seconds and bounds it to 1s..5m: the
+// range of the Retry-After hints the library gives, whatever a remote server
+// or a backoff says.
+func RetrySeconds(d time.Duration) time.Duration {
+	if d > maxRetryAfter {
+		return maxRetryAfter
+	}
+	d = (d + time.Second - 1).Truncate(time.Second)
+	return max(d, minRetryAfter)
+}
+
+// RetryAfter reads the Retry-After header of h (RFC 9110 §10.2.3) at now:
+// delay-seconds (digits only: no sign, fraction or exponent) or an HTTP-date
+// (IMF-fixdate, or the obsolete RFC 850 and asctime forms every recipient
+// must accept), with nothing around it but spaces and tabs. It returns the
+// delay bounded by [RetrySeconds] (a date in the past is 1s), or zero when h
+// has no Retry-After, more than one, or one that is not well formed.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	vs := h.Values("Retry-After")
+	if len(vs) != 1 {
+		return 0
+	}
+	v := strings.Trim(vs[0], " \t")
+	if v == "" {
+		return 0
+	}
+	digits := true
+	for i := 0; i < len(v); i++ {
+		digits = digits && '0' <= v[i] && v[i] <= '9'
+	}
+	if digits {
+		if len(v) > 9 { // beyond 31 years: no overflow, and far past the bound
+			return maxRetryAfter
+		}
+		n := 0
+		for i := 0; i < len(v); i++ {
+			n = n*10 + int(v[i]-'0')
+		}
+		return RetrySeconds(time.Duration(n) * time.Second)
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	return RetrySeconds(t.Sub(now))
 }
 
 // Excerpt shortens s to a length safe to put in an error message, on one

@@ -1,6 +1,8 @@
 // Package jose holds the small, allocation-lean JOSE pieces that the public
-// packages share: the table of supported signature algorithms with their
-// verification, and a strict JSON object scanner. It is not API.
+// packages share: the gate every compact JWS passes ([ParseCompact]: access
+// tokens and signed introspection answers alike), the table of supported
+// signature algorithms with their verification, and a strict JSON object
+// scanner. It is not API.
 package jose
 
 import (

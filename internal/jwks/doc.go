@@ -14,7 +14,12 @@
 // Config.MaxStale and retries with jittered backoff (1s doubling, up to 5
 // minutes or RefreshInterval). A refresh that gets a well-formed set without
 // usable keys is no failure: the issuer withdrew its keys, and the set is
-// emptied at once (and the Logger told at Error level).
+// emptied at once (and the Logger told at Error level). Every failure a
+// caller gets carries the end of the backoff ([RetryError], [RetryAfter]),
+// which becomes the Retry-After of the 503 answer.
+//
+// [Set.Pick] is the key selection of every signature the library checks:
+// access tokens (jwtverify) and signed introspection answers (introspect).
 //
 // [Cache.IssuerSet] finds a key set through its issuer's metadata (package
 // discovery reads it) and reads the metadata again as it refreshes, so it

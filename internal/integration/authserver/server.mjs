@@ -37,6 +37,12 @@ const API_CLIENT = { id: 'tokenguard-api-client', secret: 'api-client-secret-for
 const DPOP_CLIENT = { id: 'tokenguard-dpop-client', secret: 'dpop-client-secret-for-tests-only' };
 const MTLS_CLIENT = { id: 'tokenguard-mtls-client', secret: 'mtls-client-secret-for-tests-only' };
 const RS_CLIENT = { id: 'tokenguard-resource-server', secret: 'resource-server-secret-for-tests-only' };
+// RFC 9701: a second resource server whose signed introspection answers
+// (features.jwtIntrospection) use ES256. With the feature on, any client
+// that asks (Accept: application/token-introspection+jwt) gets signed
+// answers, with RS256 unless it registered introspection_signed_response_alg;
+// clients that do not ask still get JSON.
+const SIGNED_RS_CLIENT = { id: 'tokenguard-signed-resource-server', secret: 'signed-resource-server-secret-for-tests-only' };
 
 // The endpoints, stated here (they are oidc-provider's defaults) because
 // mtls_endpoint_aliases must name them before the provider exists.
@@ -148,6 +154,16 @@ function configuration(jwks, mtlsBase) {
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      // RFC 9701 (signed introspection answers): see SIGNED_RS_CLIENT.
+      {
+        client_id: SIGNED_RS_CLIENT.id,
+        client_secret: SIGNED_RS_CLIENT.secret,
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        introspection_signed_response_alg: 'ES256',
+      },
     ],
     // Listing the scopes makes the client's scope list an allow-list:
     // asking for orders:admin is refused with invalid_scope.
@@ -183,8 +199,10 @@ function configuration(jwks, mtlsBase) {
       introspection: {
         enabled: true,
         // The resource server may introspect any token; a client only its own.
-        allowedPolicy: async (ctx, client, token) => client.clientId === RS_CLIENT.id || client.clientId === token.clientId,
+        allowedPolicy: async (ctx, client, token) => [RS_CLIENT.id, SIGNED_RS_CLIENT.id].includes(client.clientId) || client.clientId === token.clientId,
       },
+      // RFC 9701: signed answers for clients that ask (see SIGNED_RS_CLIENT).
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         allowedPolicy: async (ctx, client, token) => client.clientId === token.clientId,
