@@ -149,7 +149,11 @@ func (c *Client) introspect(token string) (res *result, err error) {
 	switch {
 	case errors.As(err, &se):
 		// Only the status and the OAuth error code: never the body.
-		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Code: se.Code}
+		e := &EndpointError{Endpoint: c.endpoint, Status: status, Code: se.Code}
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+			e.retryAfter = fetch.RetryAfter(resp.Header, c.now())
+		}
+		return nil, e
 	case err != nil:
 		return nil, &EndpointError{Endpoint: c.endpoint, Status: status, Err: err}
 	}

@@ -260,7 +260,8 @@ func (c *Client) Close() {
 // Authenticate asks the authorization server whether token is active (or
 // finds the answer in the cache) and returns the claims of its response: the
 // RFC 7662 members scope, client_id, username, token_type, exp, iat, nbf,
-// sub, aud, iss and jti, typed, and the whole response for
+// sub, aud, iss and jti, the cnf, acr and auth_time claims, typed, and the
+// whole response for
 // [jwtverify.Claims.Decode]. Like every Claims, the result is read-only.
 //
 // A token is accepted only when the response's active member is the JSON

@@ -3,9 +3,11 @@ package introspect
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
 	"github.com/tokenguard/tokenguard/internal/jose"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
 
@@ -95,6 +97,32 @@ type EndpointError struct {
 	Code string
 	// Err is the cause; nil when the status alone says what went wrong.
 	Err error
+
+	retryAfter time.Duration // what the endpoint's Retry-After said, bounded
+}
+
+// RetryAfter returns how long clients should wait before trying again, as
+// far as it is known: what the endpoint's own Retry-After header said on a
+// 503 or 429 answer (either form of RFC 9110 §10.2.3, read strictly; other
+// statuses' hints are ignored), or, for a signed answer that could not be
+// checked for want of the authorization server's keys
+// ([Config.SignedResponses]), the time until the key set is fetched again.
+// It is a whole number of seconds from 1s to 5 minutes (a longer hint is cut
+// to 5 minutes), or zero when not known.
+//
+// Zero is the common case: the Client keeps no backoff of its own, because
+// failures are not cached (the next request asks the endpoint again at once,
+// so that a short outage refuses no more tokens than it must), and any
+// figure it made up would be a guess that clients take for a fact.
+//
+// The middleware sends it as the Retry-After header of its 503 answer (none
+// when zero). An Authenticator's own errors may have a RetryAfter method of
+// this signature to the same effect.
+func (e *EndpointError) RetryAfter() time.Duration {
+	if e.retryAfter > 0 {
+		return e.retryAfter
+	}
+	return jwks.RetryAfter(e.Err)
 }
 
 func (e *EndpointError) Error() string {

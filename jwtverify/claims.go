@@ -61,6 +61,17 @@ type Claims struct {
 	// token. The Verifier and the introspection client do not enforce it
 	// (they cannot see the request); the middleware does.
 	Confirmation Confirmation
+	// ACR is the acr claim (RFC 9068 §2.2.1, OpenID Connect Core §2): the
+	// authentication context class the user's login satisfied, such as
+	// "urn:mace:incommon:iap:silver" or Keycloak's "1"; empty when absent.
+	// It is compared exactly: the values are the authorization server's.
+	// The middleware's step-up rules (RFC 9470) check it; the Verifier and
+	// the introspection client do not.
+	ACR string
+	// AuthTime is the auth_time claim (RFC 9068 §2.2.1): when the user last
+	// authenticated, which may be long before the token was issued; zero
+	// when absent. Like ACR, only the middleware's step-up rules check it.
+	AuthTime time.Time
 
 	raw  []byte
 	kind *kindError // a claim that says this is no access token, if any
@@ -147,6 +158,7 @@ func (c *Claims) same(d *Claims) bool {
 	return identical(c.Issuer, d.Issuer) && identical(c.Subject, d.Subject) && identical(c.ID, d.ID) &&
 		identical(c.ClientID, d.ClientID) && identical(c.Username, d.Username) && identical(c.TokenType, d.TokenType) &&
 		c.Expiry == d.Expiry && c.NotBefore == d.NotBefore && c.IssuedAt == d.IssuedAt &&
+		identical(c.ACR, d.ACR) && c.AuthTime == d.AuthTime &&
 		slices.EqualFunc(c.Audience, d.Audience, identical) && slices.EqualFunc(c.Scopes, d.Scopes, identical) &&
 		identical(c.Confirmation.KeyThumbprint, d.Confirmation.KeyThumbprint) &&
 		identical(c.Confirmation.CertificateThumbprint, d.Confirmation.CertificateThumbprint) &&
@@ -164,8 +176,9 @@ func identical(a, b string) bool {
 // with Unicode case folding, as encoding/json matches names: "sub", "SUB" and
 // "ſub" are one name), a member whose name folds to a claim typed here
 // without being it ("ISS"), lone surrogate escapes, numbers beyond float64,
-// time claims that are not finite JSON numbers, aud, scope or scp of the
-// wrong JSON type, and a cnf that is not a JSON object or whose jkt or
+// time claims (exp, nbf, iat, auth_time) that are not finite JSON numbers
+// within years -9999 to 9999, aud, scope, scp or acr of the wrong JSON type,
+// and a cnf that is not a JSON object or whose jkt or
 // x5t#S256 is not the base64url of 32 bytes are errors matching
 // [ErrMalformed]. It checks nothing else:
 // no signature, time, issuer or audience; use [Verifier.Verify] for tokens.
@@ -215,6 +228,10 @@ func (c *Claims) parse(data []byte) error {
 			c.NotBefore, ok = numericDate(value)
 		case "iat":
 			c.IssuedAt, ok = numericDate(value)
+		case "acr":
+			c.ACR, ok = str(value)
+		case "auth_time":
+			c.AuthTime, ok = numericDate(value)
 		case "scope": // wins over scp, whichever comes first
 			haveScope = true
 			c.Scopes, ok = scopes(c.Scopes[:0], value)
@@ -253,7 +270,7 @@ func (c *Claims) parse(data []byte) error {
 }
 
 // typedClaims are the claim names that parse reads.
-var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "token_use", "typ", "aud", "exp", "nbf", "iat", "scope", "scp", "cnf"}
+var typedClaims = [...]string{"iss", "sub", "jti", "client_id", "username", "token_type", "token_use", "typ", "aud", "exp", "nbf", "iat", "scope", "scp", "cnf", "acr", "auth_time"}
 
 // confirmationMembers are the members of cnf that Confirmation reads.
 var confirmationMembers = [...]string{"jkt", "x5t#S256"}
@@ -320,22 +337,8 @@ func (c *Claims) noteKind(name, value []byte) {
 	}
 }
 
-// foldsTo returns the one of names that name equals under Unicode case
-// folding without being it. Only U+017F (ſ) and U+212A (the Kelvin sign)
-// fold to ASCII letters, so a name longer than three bytes per character of
-// the longest name can match none.
-func foldsTo(name []byte, names []string) (string, bool) {
-	if len(name) > 3*len("token_type") {
-		return "", false
-	}
-	n := alias(name)
-	for _, r := range names {
-		if n != r && strings.EqualFold(n, r) {
-			return r, true
-		}
-	}
-	return "", false
-}
+// foldsTo is jose.FoldsTo: whether name folds to one of names.
+func foldsTo(name []byte, names []string) (string, bool) { return jose.FoldsTo(name, names) }
 
 // scopes appends to dst the scopes of a scope or scp value: a space-separated
 // string or an array of strings. ok is false for any other JSON type.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
+	"github.com/tokenguard/tokenguard/internal/jwks"
 )
 
 // Error categories. Every error returned by [Verifier.Verify] matches exactly
@@ -265,6 +266,18 @@ func (e *KeySourceError) Error() string {
 	return "jwtverify: keys of issuer " + quote(e.Issuer) + " unavailable: " + e.Err.Error()
 }
 func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// RetryAfter returns how long from now until the issuer's key set is fetched
+// again, after the failure e reports, under its backoff (1s doubling up to 5
+// minutes, or Config.RefreshInterval if shorter): a whole number of seconds
+// from 1s to 5 minutes, or zero when not known (e was not made by a
+// [Verifier], or reports a caller that stopped waiting). A client that
+// retries sooner gets the same error.
+//
+// The middleware sends it as the Retry-After header of its 503 answer (none
+// when zero). An Authenticator's own errors may have a RetryAfter method of
+// this signature to the same effect.
+func (e *KeySourceError) RetryAfter() time.Duration { return jwks.RetryAfter(e.Err) }
 
 // quoteList renders a list of strings with quote: a few of them, and how
 // many more there are. The result stays under 200 bytes.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -290,35 +289,19 @@ func (v *Verifier) verify(ctx context.Context, token string, now time.Time) (*Cl
 	return c, key, set, nil
 }
 
-// pickKey returns the key of set that verifies alg for kid: the one key
-// with that kid fitting alg, or, without kid, the only key fitting alg.
+// pickKey returns the key of set that verifies alg for kid (jwks.Set.Pick),
+// with the error of each refusal typed for the caller.
 func pickKey(ctx context.Context, set *jwks.Set, kid string, alg *jose.Alg, iss string) (*jwks.Key, error) {
-	keys, err := set.Key(ctx, kid)
-	if err != nil {
-		if errors.Is(err, jwks.ErrUnknownKey) {
-			return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
-		}
-		return nil, &KeySourceError{Issuer: iss, Err: err}
-	}
-	var key *jwks.Key
-	for _, k := range keys {
-		if k.Fits(alg.Name) {
-			if key != nil { // only without kid: ambiguous
-				return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
-			}
-			key = k
-			if kid != "" {
-				break
-			}
-		}
-	}
-	if key == nil {
-		if kid != "" {
-			return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
-		}
+	key, err := set.Pick(ctx, kid, alg)
+	switch {
+	case err == nil:
+		return key, nil
+	case errors.Is(err, jwks.ErrUnknownKey):
 		return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
+	case errors.Is(err, jwks.ErrKeyAlgorithm):
+		return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
 	}
-	return key, nil
+	return nil, &KeySourceError{Issuer: iss, Err: err}
 }
 
 // keySet returns the key set of a trusted issuer. Unknown issuers never
@@ -342,122 +325,24 @@ func (v *Verifier) keySet(ctx context.Context, iss string) (*jwks.Set, error) {
 	return v.openSet(ctx, v.dynamic, iss, url)
 }
 
-// parseCompact is the gate before any JOSE processing: a bounded compact JWS
-// of exactly three strict base64url segments, a JSON header without
-// duplicate members, and JSON claims.
+// parseCompact is the gate before any JOSE processing (jose.ParseCompact:
+// a bounded compact JWS of exactly three strict base64url segments, a JSON
+// header without duplicate members), followed by the claims.
 func parseCompact(token string) (header, *Claims, []byte, []byte, error) {
-	var h header
-	d1, d2 := -1, -1
-	for i := 0; i < len(token); i++ {
-		b := token[i]
-		switch {
-		case b == '.':
-			if d1 < 0 {
-				d1 = i
-			} else if d2 < 0 {
-				d2 = i
-			} else {
-				return h, nil, nil, nil, &MalformedError{Reason: "more than three segments (JWE or not a compact JWS)"}
-			}
-		case 'A' <= b && b <= 'Z', 'a' <= b && b <= 'z', '0' <= b && b <= '9', b == '-', b == '_':
-		default:
-			return h, nil, nil, nil, &MalformedError{Reason: "character outside the base64url alphabet"}
+	jh, payload, sig, signingInput, err := jose.ParseCompact(token)
+	h := header{alg: jh.Alg, kid: jh.Kid, typ: jh.Typ}
+	if err != nil {
+		var fe *jose.FormatError
+		if errors.As(err, &fe) {
+			err = &MalformedError{Reason: fe.Reason}
 		}
-	}
-	if d2 < 0 {
-		return h, nil, nil, nil, &MalformedError{Reason: "not three dot-separated segments"}
-	}
-	hs, ps, ss := token[:d1], token[d1+1:d2], token[d2+1:]
-	if len(hs) == 0 || len(ps) == 0 || len(ss) == 0 {
-		return h, nil, nil, nil, &MalformedError{Reason: "empty segment"}
-	}
-	buf := make([]byte, b64.DecodedLen(len(hs))+b64.DecodedLen(len(ps))+b64.DecodedLen(len(ss)))
-	hdr, rest, err := decodeInto(buf, hs)
-	if err != nil {
-		return h, nil, nil, nil, &MalformedError{Reason: "header is not strict unpadded base64url"}
-	}
-	payload, rest, err := decodeInto(rest, ps)
-	if err != nil {
-		return h, nil, nil, nil, &MalformedError{Reason: "payload is not strict unpadded base64url"}
-	}
-	sig, _, err := decodeInto(rest, ss)
-	if err != nil {
-		return h, nil, nil, nil, &MalformedError{Reason: "signature is not strict unpadded base64url"}
-	}
-	if err := parseHeader(hdr, &h); err != nil {
 		return h, nil, nil, nil, err
 	}
 	c := new(Claims)
 	if err := c.parse(payload); err != nil {
 		return h, nil, nil, nil, err
 	}
-	return h, c, sig, unsafe.Slice(unsafe.StringData(token), d2), nil
-}
-
-var b64 = base64URLStrict
-
-func decodeInto(dst []byte, src string) (decoded, rest []byte, err error) {
-	n, err := b64.Decode(dst, unsafe.Slice(unsafe.StringData(src), len(src)))
-	if err != nil {
-		return nil, nil, err
-	}
-	return dst[:n:n], dst[n:], nil
-}
-
-const maxHeaderMembers = 32
-
-// headerNames are the header members that parseHeader reads.
-var headerNames = [...]string{"alg", "kid", "typ", "crit", "b64", "cty", "zip", "enc"}
-
-func parseHeader(data []byte, h *header) error {
-	var reason string
-	err := jose.ScanObject(data, maxHeaderMembers, func(name, value []byte) error {
-		var ok bool
-		switch string(name) {
-		case "alg":
-			h.alg, ok = jose.String(value)
-		case "kid":
-			h.kid, ok = jose.String(value)
-		case "typ":
-			h.typ, ok = jose.String(value)
-		case "crit":
-			reason = "crit names extensions this library does not implement"
-			return errors.New(reason)
-		case "b64":
-			ok = string(value) == "true"
-			if !ok {
-				reason = "b64 other than true (RFC 7797 unencoded payload) is not accepted"
-				return errors.New(reason)
-			}
-		case "cty":
-			reason = "cty is set: nested or non-claims payloads are not access tokens"
-			return errors.New(reason)
-		case "zip", "enc":
-			reason = string(name) + " is a JWE header member: encrypted tokens are not accepted"
-			return errors.New(reason)
-		default:
-			if r, folds := foldsTo(name, headerNames[:]); folds {
-				reason = "header member " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
-				return errors.New(reason)
-			}
-			return nil // jku, x5u, jwk, x5c, x5t...: never used
-		}
-		if !ok {
-			reason = "header member " + string(name) + " is not a string"
-			return errors.New(reason)
-		}
-		return nil
-	})
-	if err != nil {
-		if reason == "" {
-			reason = "header is not a valid JSON object: " + err.Error()
-		}
-		return &MalformedError{Reason: reason}
-	}
-	if h.alg == nil {
-		return &MalformedError{Reason: "header has no alg"}
-	}
-	return nil
+	return h, c, sig, signingInput, nil
 }
 
 func (v *Verifier) checkClaims(c *Claims, h header, now time.Time) error {

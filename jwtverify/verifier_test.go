@@ -95,6 +95,7 @@ func TestCachedClaimsEditedByCaller(t *testing.T) {
 		"aud": []string{"api", "other"}, "sub": "alice", "client_id": "c1", "jti": "j1", "nbf": now.Unix() - 5,
 		"scope": "orders:read orders:write", "username": "al", "token_type": "Bearer",
 		"cnf": map[string]any{"jkt": sha256B64("key"), "x5t#S256": sha256B64("certificate")},
+		"acr": "urn:mace:incommon:iap:silver", "auth_time": now.Unix() - 300,
 	})
 	verify := func() *jwtverify.Claims {
 		t.Helper()
@@ -179,14 +180,16 @@ func TestCachedVerifyAllocatesNothing(t *testing.T) {
 
 func TestClaimsClone(t *testing.T) {
 	cnf := jwtverify.Confirmation{KeyThumbprint: sha256B64("key"), CertificateThumbprint: sha256B64("certificate")}
-	c := &jwtverify.Claims{Subject: "alice", Audience: []string{"api"}, Scopes: []string{"a", "b"}, Confirmation: cnf}
+	authTime := time.Unix(1_800_000_000, 0)
+	c := &jwtverify.Claims{Subject: "alice", Audience: []string{"api"}, Scopes: []string{"a", "b"}, Confirmation: cnf, ACR: "mfa", AuthTime: authTime}
 	d := c.Clone()
 	if !reflect.DeepEqual(c, d) {
 		t.Errorf("Clone() = %+v, want %+v", d, c)
 	}
 	d.Subject, d.Audience[0], d.Scopes[1] = "bob", "other", "admin"
 	d.Confirmation.KeyThumbprint, d.Confirmation.Unsupported = "", true
-	if c.Subject != "alice" || c.Audience[0] != "api" || c.Scopes[1] != "b" || c.Confirmation != cnf {
+	d.ACR, d.AuthTime = "pwd", authTime.Add(time.Hour)
+	if c.Subject != "alice" || c.Audience[0] != "api" || c.Scopes[1] != "b" || c.Confirmation != cnf || c.ACR != "mfa" || !c.AuthTime.Equal(authTime) {
 		t.Errorf("editing the clone changed the original: %+v", c)
 	}
 	if (*jwtverify.Claims)(nil).Clone() != nil {

@@ -286,6 +286,59 @@ func (e *contentTypeError) Error() string {
 	return fmt.Sprintf("response Content-Type is %q, want application/json", Excerpt(e.got))
 }
 
+// Bounds of the Retry-After hints the library gives.
+const (
+	minRetryAfter = time.Second
+	maxRetryAfter = 5 * time.Minute
+)
+
+// RetrySeconds rounds d up to whole seconds and bounds it to 1s..5m: the
+// range of the Retry-After hints the library gives, whatever a remote server
+// or a backoff says.
+func RetrySeconds(d time.Duration) time.Duration {
+	if d > maxRetryAfter {
+		return maxRetryAfter
+	}
+	d = (d + time.Second - 1).Truncate(time.Second)
+	return max(d, minRetryAfter)
+}
+
+// RetryAfter reads the Retry-After header of h (RFC 9110 §10.2.3) at now:
+// delay-seconds (digits only: no sign, fraction or exponent) or an HTTP-date
+// (IMF-fixdate, or the obsolete RFC 850 and asctime forms every recipient
+// must accept), with nothing around it but spaces and tabs. It returns the
+// delay bounded by [RetrySeconds] (a date in the past is 1s), or zero when h
+// has no Retry-After, more than one, or one that is not well formed.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	vs := h.Values("Retry-After")
+	if len(vs) != 1 {
+		return 0
+	}
+	v := strings.Trim(vs[0], " \t")
+	if v == "" {
+		return 0
+	}
+	digits := true
+	for i := 0; i < len(v); i++ {
+		digits = digits && '0' <= v[i] && v[i] <= '9'
+	}
+	if digits {
+		if len(v) > 9 { // beyond 31 years: no overflow, and far past the bound
+			return maxRetryAfter
+		}
+		n := 0
+		for i := 0; i < len(v); i++ {
+			n = n*10 + int(v[i]-'0')
+		}
+		return RetrySeconds(time.Duration(n) * time.Second)
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	return RetrySeconds(t.Sub(now))
+}
+
 // Excerpt shortens s to a length safe to put in an error message, on one
 // line: control characters (line breaks included) become spaces, and
 // surrounding spaces are cut.

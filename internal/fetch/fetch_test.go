@@ -236,3 +236,48 @@ func (deadlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return nil, errors.New("no deadline of its own")
 }
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		values []string
+		want   time.Duration
+	}{
+		{"seconds", []string{"120"}, 2 * time.Minute},
+		{"seconds with spaces", []string{" \t30 "}, 30 * time.Second},
+		{"zero is the lower bound", []string{"0"}, time.Second},
+		{"leading zeros", []string{"007"}, 7 * time.Second},
+		{"over the ceiling", []string{"86400"}, 5 * time.Minute},
+		{"far over the ceiling", []string{"99999999999999999999999"}, 5 * time.Minute},
+		{"IMF-fixdate", []string{"Fri, 04 Dec 2026 12:01:30 GMT"}, 90 * time.Second},
+		{"IMF-fixdate, seconds ahead", []string{"Fri, 04 Dec 2026 12:00:10 GMT"}, 10 * time.Second},
+		{"RFC 850 date", []string{"Friday, 04-Dec-26 12:00:45 GMT"}, 45 * time.Second},
+		{"asctime date", []string{"Fri Dec  4 12:02:00 2026"}, 2 * time.Minute},
+		{"date in the past", []string{"Fri, 04 Dec 2026 11:00:00 GMT"}, time.Second},
+		{"date far ahead", []string{"Sat, 05 Dec 2026 12:00:00 GMT"}, 5 * time.Minute},
+		{"absent", nil, 0},
+		{"empty", []string{""}, 0},
+		{"two values", []string{"10", "20"}, 0},
+		{"negative", []string{"-5"}, 0},
+		{"plus sign", []string{"+5"}, 0},
+		{"fraction", []string{"1.5"}, 0},
+		{"exponent", []string{"1e3"}, 0},
+		{"unit", []string{"30s"}, 0},
+		{"list", []string{"10, 20"}, 0},
+		{"date without zone", []string{"Fri, 04 Dec 2026 12:01:30"}, 0},
+		{"date in another zone", []string{"Fri, 04 Dec 2026 12:01:30 CET"}, 0},
+		{"ISO 8601", []string{"2026-12-04T12:01:30Z"}, 0},
+		{"line break inside", []string{"1\n0"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, v := range tt.values {
+				h.Add("Retry-After", v)
+			}
+			if got := RetryAfter(h, now); got != tt.want {
+				t.Errorf("RetryAfter(%q) = %v, want %v", tt.values, got, tt.want)
+			}
+		})
+	}
+}

@@ -49,6 +49,34 @@ var (
 	ErrClosed = fmt.Errorf("%w: cache closed", ErrFetch)
 )
 
+// RetryError is a failure to get a key set's keys that says when the set
+// will next be fetched: every error of [Set.Key] and [Cache.Set] that comes
+// from a failed fetch, or from the backoff after one, is one. It matches Err;
+// its text is that of Err.
+type RetryError struct {
+	Err error
+	// At is when the set's next fetch attempt may start: the end of its
+	// backoff, when the background refresh retries (and an on-demand fetch
+	// may start again).
+	At time.Time
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter returns the time from now until the next fetch attempt of the
+// key set whose failure err reports, bounded by [fetch.RetrySeconds] (whole
+// seconds from 1s to 5m), or zero when err carries no [RetryError] (a caller
+// that gave up waiting, a closed cache, a kid that is simply unknown). It
+// reads the real clock, as the backoff does.
+func RetryAfter(err error) time.Duration {
+	var re *RetryError
+	if !errors.As(err, &re) {
+		return 0
+	}
+	return fetch.RetrySeconds(time.Until(re.At))
+}
+
 // fetchError describes a failed fetch of a key set. It matches [ErrFetch]
 // and the underlying cause.
 type fetchError struct {

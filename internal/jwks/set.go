@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tokenguard/tokenguard/internal/fetch"
+	"github.com/tokenguard/tokenguard/internal/jose"
 )
 
 // Set is one remote JWK Set kept fresh by its [Cache]. Readers never block
@@ -160,11 +161,11 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 				return nil, fmt.Errorf("%w %q: refresh budget for unknown kids spent", ErrUnknownKey, kid)
 			}
 			if now.Before(s.retryAt) {
-				err := s.lastErr
+				err, at := s.lastErr, s.retryAt
 				s.mu.Unlock()
 				// Unreachable, not unknown: the caller should answer "try
 				// again later", not "your token is bad".
-				return nil, fmt.Errorf("jwks: kid %q not in the set, which is unreachable and not retried before %s: %w", kid, s.retryAt.Format(time.RFC3339), err)
+				return nil, &RetryError{Err: fmt.Errorf("jwks: kid %q not in the set, which is unreachable and not retried before %s: %w", kid, at.Format(time.RFC3339), err), At: at}
 			}
 			cl, joined = s.start("unknown-kid", kid), false
 		}
@@ -183,6 +184,48 @@ func (s *Set) Key(ctx context.Context, kid string) ([]*Key, error) {
 	return nil, fmt.Errorf("%w %q", ErrUnknownKey, kid)
 }
 
+// ErrKeyAlgorithm reports a kid whose keys cannot verify the token's alg
+// (another key type or curve, or a key restricted to another alg).
+var ErrKeyAlgorithm = errors.New("jwks: key does not fit the algorithm")
+
+// Pick returns the key of s that verifies alg for kid: the one key with that
+// kid that fits alg (see [Key.Fits]) or, when kid is empty, the only key of
+// the set that fits alg. It is the key selection of every signature the
+// library checks, access tokens and signed introspection answers alike.
+// Errors match [ErrUnknownKey] (no such kid, or no kid and no key or several
+// keys that fit), [ErrKeyAlgorithm] (the kid's keys do not fit alg), or come
+// from [Set.Key] (fetch failures, matching [ErrFetch] or a caller's ctx).
+func (s *Set) Pick(ctx context.Context, kid string, alg *jose.Alg) (*Key, error) {
+	keys, err := s.Key(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
+	var key *Key
+	for _, k := range keys {
+		if k.Fits(alg.Name) {
+			if key != nil { // only without kid: ambiguous
+				return nil, errAmbiguous
+			}
+			key = k
+			if kid != "" {
+				break
+			}
+		}
+	}
+	switch {
+	case key != nil:
+		return key, nil
+	case kid != "":
+		return nil, ErrKeyAlgorithm
+	}
+	return nil, errNoFit
+}
+
+var (
+	errAmbiguous = fmt.Errorf("%w: no kid, and several keys fit the algorithm", ErrUnknownKey)
+	errNoFit     = fmt.Errorf("%w: no kid, and no key fits the algorithm", ErrUnknownKey)
+)
+
 // snapshot returns the current keys, fetching them when there are none yet
 // or when they are older than MaxStale.
 func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
@@ -194,12 +237,12 @@ func (s *Set) snapshot(ctx context.Context) (*snapshot, error) {
 	cl := s.flight
 	if cl == nil {
 		if time.Now().Before(s.retryAt) {
-			err := s.lastErr
+			err, at := s.lastErr, s.retryAt
 			s.mu.Unlock()
 			if snap != nil {
-				return nil, fmt.Errorf("%w (last error: %w)", errStale, err)
+				err = fmt.Errorf("%w (last error: %w)", errStale, err)
 			}
-			return nil, err
+			return nil, &RetryError{Err: err, At: at}
 		}
 		reason := "initial"
 		if snap != nil {
@@ -270,6 +313,9 @@ func (s *Set) run(cl *call[*snapshot], reason, kid string) {
 	}
 	s.flight = nil
 	cl.val, cl.err = snap, info.Err
+	if info.Err != nil {
+		cl.err = &RetryError{Err: info.Err, At: s.retryAt}
+	}
 	s.mu.Unlock()
 	// Logged before the waiters go: a caller that got the answer (New,
 	// say) finds it in the log.
