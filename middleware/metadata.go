@@ -78,18 +78,18 @@ const wellKnown = "/.well-known/oauth-protected-resource"
 
 // metadataDoc is the JSON document of RFC 9728 §2.
 type metadataDoc struct {
-	Resource                     string   `json:"resource"`
-	AuthorizationServers         []string `json:"authorization_servers,omitempty"`
-	ScopesSupported              []string `json:"scopes_supported,omitempty"`
-	BearerMethodsSupported       []string `json:"bearer_methods_supported"`
-	ResourceName                 string   `json:"resource_name,omitempty"`
-	ResourceDocumentation        string   `json:"resource_documentation,omitempty"`
-	ResourcePolicyURI            string   `json:"resource_policy_uri,omitempty"`
-	ResourceTOSURI               string   `json:"resource_tos_uri,omitempty"`
-	TLSClientCertificateBound    bool     `json:"tls_client_certificate_bound_access_tokens,omitempty"`
-	AuthorizationDetailsTypes    []string `json:"authorization_details_types_supported,omitempty"`
-	DPoPSigningAlgValues         []string `json:"dpop_signing_alg_values_supported,omitempty"`
-	DPoPBoundAccessTokensRequied bool     `json:"dpop_bound_access_tokens_required,omitempty"`
+	Resource                      string   `json:"resource"`
+	AuthorizationServers          []string `json:"authorization_servers,omitempty"`
+	ScopesSupported               []string `json:"scopes_supported,omitempty"`
+	BearerMethodsSupported        []string `json:"bearer_methods_supported"`
+	ResourceName                  string   `json:"resource_name,omitempty"`
+	ResourceDocumentation         string   `json:"resource_documentation,omitempty"`
+	ResourcePolicyURI             string   `json:"resource_policy_uri,omitempty"`
+	ResourceTOSURI                string   `json:"resource_tos_uri,omitempty"`
+	TLSClientCertificateBound     bool     `json:"tls_client_certificate_bound_access_tokens,omitempty"`
+	AuthorizationDetailsTypes     []string `json:"authorization_details_types_supported,omitempty"`
+	DPoPSigningAlgValues          []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	DPoPBoundAccessTokensRequired bool     `json:"dpop_bound_access_tokens_required,omitempty"`
 }
 
 // metadata is a Guard's published metadata, ready to serve.
@@ -160,7 +160,7 @@ func newMetadata(m *ResourceMetadata, cfg *Config, g *Guard) (*metadata, error) 
 	}
 	if g.dpop != nil {
 		doc.DPoPSigningAlgValues = g.dpop.Algorithms()
-		doc.DPoPBoundAccessTokensRequied = cfg.DPoP.Mode == DPoPRequired
+		doc.DPoPBoundAccessTokensRequired = cfg.DPoP.Mode == DPoPRequired
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {
