@@ -70,6 +70,20 @@ func newGuard(cfg Config) (*Guard, error) {
 		g.dpopChallenge = `DPoP realm="` + realm + `"`
 		g.dpopAlgs = `algs="` + strings.Join(g.dpop.Algorithms(), " ") + `"`
 	}
+	if cfg.Metadata != nil {
+		if g.meta, err = newMetadata(cfg.Metadata, &cfg, g); err != nil {
+			return nil, err
+		}
+		param := `, resource_metadata="` + g.meta.url + `"`
+		g.challenge += param
+		if g.dpopChallenge != "" {
+			g.dpopChallenge += param
+		}
+		if g.paths == nil {
+			g.paths = map[string]struct{}{}
+		}
+		g.paths[g.meta.path] = struct{}{}
+	}
 	return g, nil
 }
 

@@ -22,6 +22,8 @@ func TestConformance(t *testing.T) {
 		api.Handle("GET /api/orders", rt.API.Require(rt.Orders)(h))
 		api.Handle("GET /api/admin", rt.API.Require(rt.Admin)(h))
 		api.Handle("GET /api/alice", rt.API.Require(rt.Alice)(h))
+		api.Handle("GET /api/mfa", rt.API.Require(rt.MFA)(h))
+		api.Handle("GET /api/recent", rt.API.Require(rt.Recent)(h))
 		opt := http.NewServeMux()
 		opt.Handle("GET /opt/me", h)
 		opt.Handle("GET /opt/orders", rt.Optional.Require(rt.Orders)(h))
@@ -32,9 +34,13 @@ func TestConformance(t *testing.T) {
 		dp := http.NewServeMux()
 		dp.Handle("GET /dpop/me", h)
 		dp.Handle("GET /dpop/orders", rt.DPoP.Require(rt.Orders)(h))
+		dp.Handle("GET /dpop/mfa", rt.DPoP.Require(rt.MFA)(h))
 		mux.Handle("/dpop/", rt.DPoP.Handler(dp))
 		mux.Handle("GET /nonce/me", rt.Nonce.Handler(h))
 		mux.Handle("GET /mtls/me", rt.MTLS.Handler(h))
+		for _, g := range rt.Published {
+			mux.Handle("GET "+g.MetadataPath(), g.MetadataHandler())
+		}
 		return mux
 	})
 }

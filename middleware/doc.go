@@ -13,8 +13,8 @@
 // middleware [Guard.Handler] and the gin, echo v4 and echo v5 adapters in
 // the sub-packages ginguard, echoguard and echo5guard all call Admit, so
 // every framework extracts tokens, picks statuses and writes errors
-// identically. Per-route rules ([Rule], such as [Scopes]
-// and [AnyScope]) run behind the Guard through its own [Guard.Require]
+// identically. Per-route rules ([Rule], such as [Scopes],
+// [AnyScope], and the step-up rules [ACR] and [MaxAge]) run behind the Guard through its own [Guard.Require]
 // (decided by [Guard.Authorize]), read the claims from the request context,
 // and answer through the same renderer. The request context carries the
 // claims and nothing else; a Guard is configuration, held by the code that
@@ -61,7 +61,9 @@
 //	bad, expired, foreign token   401  Bearer realm="api", error="invalid_token", error_description="…"
 //	missing scope                 403  Bearer realm="api", error="insufficient_scope", error_description="…", scope="…"
 //	refused by another Rule       403  Bearer realm="api", error="insufficient_scope", error_description="…"
-//	key source or AS unreachable  503  (no challenge)
+//	login too weak ([ACR])        401  Bearer realm="api", error="insufficient_user_authentication", …, acr_values="…"
+//	login too old ([MaxAge])      401  Bearer realm="api", error="insufficient_user_authentication", …, max_age="…"
+//	key source or AS unreachable  503  (no challenge), Retry-After when the error says when to retry
 //	bad, replayed DPoP proof      401  DPoP realm="api", error="invalid_dpop_proof", error_description="…", algs="…"
 //	server nonce needed           401  DPoP realm="api", error="use_dpop_nonce", …, with a DPoP-Nonce header
 //
@@ -79,17 +81,59 @@
 //     the 401 for a missing token ("temporarily_unavailable" on a 503);
 //   - "error_description", always;
 //   - "scope", the scopes the route asks for, on insufficient_scope from
-//     [Scopes] or [AnyScope].
+//     [Scopes] or [AnyScope];
+//   - "acr_values" (a string) or "max_age" (a number of seconds), on
+//     insufficient_user_authentication from [ACR] or [MaxAge].
 //
-// The challenge carries the same error, error_description and scope, except
-// on the 401 for a missing token, which carries the realm alone (RFC 6750
-// §3.1: a client that sent no credentials gets no error information in the
-// challenge), and on the 503, which has no challenge at all: the token may
-// be fine. Descriptions are fixed phrases per category; the text of an error
+// The challenge carries the same error, error_description, scope,
+// acr_values and max_age, except on the 401 for a missing token, which
+// carries the realm alone (RFC 6750 §3.1: a client that sent no credentials
+// gets no error information in the challenge), and on the 503, which has no
+// challenge at all: the token may be fine. With [Config.Metadata], every
+// challenge also carries resource_metadata (the missing token's too). Descriptions are fixed phrases per category; the text of an error
 // never reaches the client. The status is chosen with [errors.Is] alone (see
 // [ErrNoToken] for the categories), so a custom Authenticator only has to
 // wrap [jwtverify.ErrInvalidToken] or [jwtverify.ErrUnavailable]; any other
 // error fails closed as invalid_token.
+//
+// A 503 carries Retry-After (whole seconds) when its error says when to try
+// again: a key set in backoff ([jwtverify.KeySourceError]), an
+// introspection endpoint that sent Retry-After (introspect.EndpointError),
+// or any error with a RetryAfter() time.Duration method, so that clients
+// wait instead of hammering.
+//
+// # Step-up authentication
+//
+// A token can be valid and still come from a login too weak or too old for
+// a route: a transfer may need a second factor, an account deletion a login
+// of the last five minutes. The rules [ACR] and [MaxAge] check the token's
+// acr and auth_time claims and answer 401 insufficient_user_authentication
+// with acr_values or max_age (RFC 9470), which a client passes on to the
+// authorization server to make the user log in again accordingly:
+//
+//	mux.Handle("POST /transfers", g.Require(middleware.ACR("urn:example:mfa"))(transfers))
+//	mux.Handle("DELETE /account", g.Require(middleware.MaxAge(5*time.Minute))(deleteAccount))
+//
+// Being rules, they run only behind the Guard, on a token it accepted: an
+// invalid token is answered invalid_token first.
+//
+// # Protected resource metadata
+//
+// With [Config.Metadata], a Guard publishes RFC 9728 metadata: where to get
+// a token (authorization_servers), which scopes exist, how to send a token,
+// whether DPoP or certificate binding is needed. Every challenge then
+// names the document in resource_metadata, so that a client that knows
+// only the API's URL can find its way from the first 401:
+//
+//	g, err := middleware.NewGuard(v, middleware.Config{Metadata: &middleware.ResourceMetadata{
+//		Resource:             "https://api.example.com",
+//		AuthorizationServers: []string{"https://auth.example.com/"},
+//	}})
+//	...
+//	mux.Handle("GET "+g.MetadataPath(), g.MetadataHandler())
+//
+// The members that follow from the Guard's configuration are derived from
+// it (see [ResourceMetadata]).
 //
 // # Public routes
 //

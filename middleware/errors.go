@@ -17,7 +17,9 @@ import (
 //	jwtverify.ErrInvalidToken  401 invalid_token
 //	ErrInsufficientScope       403 insufficient_scope, with scope="…"
 //	ErrForbidden               403 insufficient_scope, without scope
-//	jwtverify.ErrUnavailable   503 (no challenge: the token may be fine)
+//	ErrInsufficientUserAuthentication
+//	                           401 insufficient_user_authentication, with acr_values or max_age
+//	jwtverify.ErrUnavailable   503 (no challenge: the token may be fine), Retry-After if known
 //
 // An error that matches both jwtverify categories (a validator error wrapping
 // ErrUnavailable) is answered 503, as jwtverify.Config.Validators documents;

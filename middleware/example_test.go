@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
@@ -290,4 +291,68 @@ func ExampleDPoPConfig() {
 	// 200  hello alice
 	// 401 Bearer realm="api", DPoP realm="api", error="invalid_dpop_proof", error_description="the DPoP proof was already used", algs="ES256 EdDSA" {"error":"invalid_dpop_proof","error_description":"the DPoP proof was already used"}
 	// 401 Bearer realm="api", error="invalid_token", error_description="the access token is DPoP-bound and must be sent with the DPoP scheme", DPoP realm="api", algs="ES256 EdDSA" {"error":"invalid_token","error_description":"the access token is DPoP-bound and must be sent with the DPoP scheme"}
+}
+
+// ExampleGuard_MetadataHandler publishes RFC 9728 protected resource
+// metadata: a client that knows only the API's URL follows the 401's
+// resource_metadata to the document, which names the authorization server
+// to get a token from.
+func ExampleGuard_MetadataHandler() {
+	iss, v := start()
+	defer iss.Close()
+	defer v.Close()
+	g, err := middleware.NewGuard(v, middleware.Config{
+		Metadata: &middleware.ResourceMetadata{
+			Resource:             "https://api.example.com",
+			AuthorizationServers: []string{"https://auth.example.com/"},
+			ScopesSupported:      []string{"orders:read"},
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+g.MetadataPath(), g.MetadataHandler()) // needs no token
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {})
+	h := g.Handler(mux)
+
+	get(h, "/orders", "")
+	get(h, g.MetadataPath(), "")
+	// Output:
+	// 401 Bearer realm="api", resource_metadata="https://api.example.com/.well-known/oauth-protected-resource" {"error_description":"the request carries no access token"}
+	// 200  {"resource":"https://api.example.com","authorization_servers":["https://auth.example.com/"],"scopes_supported":["orders:read"],"bearer_methods_supported":["header"]}
+}
+
+// ExampleACR asks for a stronger login on one route (RFC 9470): a token of
+// a password login is valid, but not enough to send money; the client is
+// told which authentication context classes would do.
+func ExampleACR() {
+	iss, v := start()
+	defer iss.Close()
+	defer v.Close()
+	g, err := middleware.NewGuard(v, middleware.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /transfers", g.Require(middleware.ACR("urn:example:mfa"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "transfers")
+	})))
+	mux.Handle("GET /account", g.Require(middleware.MaxAge(5*time.Minute))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "account")
+	})))
+	h := g.Handler(mux)
+
+	aud := "https://api.example.com"
+	password := mint(iss, map[string]any{"aud": aud, "sub": "alice", "acr": "urn:example:pwd",
+		"auth_time": time.Now().Add(-time.Hour).Unix()})
+	mfa := mint(iss, map[string]any{"aud": aud, "sub": "alice", "acr": "urn:example:mfa",
+		"auth_time": time.Now().Unix()})
+	get(h, "/transfers", password)
+	get(h, "/transfers", mfa)
+	get(h, "/account", password)
+	// Output:
+	// 401 Bearer realm="api", error="insufficient_user_authentication", error_description="the access token needs a stronger user authentication", acr_values="urn:example:mfa" {"error":"insufficient_user_authentication","error_description":"the access token needs a stronger user authentication","acr_values":"urn:example:mfa"}
+	// 200  transfers
+	// 401 Bearer realm="api", error="insufficient_user_authentication", error_description="the access token needs a more recent user authentication", max_age="300" {"error":"insufficient_user_authentication","error_description":"the access token needs a more recent user authentication","max_age":300}
 }

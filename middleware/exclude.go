@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -45,19 +46,30 @@ func checkExcludePath(i int, p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return configError(field, "%q does not begin with \"/\"; give the path as a request carries it, such as \"/healthz\"", p)
 	}
+	if problem := checkPath(p); problem != "" {
+		return configError(field, "%q %s", p, problem)
+	}
+	return nil
+}
+
+// checkPath reports what makes the path p, which begins with "/", one that
+// routers could route differently from the way it reads, or "" if nothing
+// does: a character a request carries only percent-encoded, a dot segment,
+// an empty segment.
+func checkPath(p string) string {
 	for _, c := range p {
 		if s := string(c); (&url.URL{Path: s}).EscapedPath() != s {
-			return configError(field, "%q holds %q, which a request path carries only percent-encoded, and an encoded path is never excluded (allowed: ASCII letters, digits and $&+,-./:;=@_~)", p, s)
+			return fmt.Sprintf("holds %q, which a request path carries only percent-encoded (allowed: ASCII letters, digits and $&+,-./:;=@_~)", s)
 		}
 	}
 	for seg := range strings.SplitSeq(p[1:], "/") {
 		switch seg {
 		case ".", "..":
-			return configError(field, "%q has a %q segment, which clients and routers resolve differently; give the resolved path", p, seg)
+			return fmt.Sprintf("has a %q segment, which clients and routers resolve differently; give the resolved path", seg)
 		}
 	}
 	if strings.Contains(p, "//") {
-		return configError(field, "%q has an empty segment (\"//\"), which routers treat differently; give the path with single slashes", p)
+		return "has an empty segment (\"//\"), which routers treat differently; give the path with single slashes"
 	}
-	return nil
+	return ""
 }

@@ -147,6 +147,17 @@ type Config struct {
 	// the certificate the client presented on the connection.
 	ClientCertificate func(r *http.Request) (*x509.Certificate, error)
 
+	// Metadata, if set, describes the protected resource as RFC 9728
+	// protected resource metadata: [Guard.MetadataHandler] serves the
+	// document at [Guard.MetadataPath], every WWW-Authenticate challenge
+	// of the Guard (Bearer and DPoP, the 401 for a missing token included)
+	// carries resource_metadata="<the document's URL>" (RFC 9728 §5.1),
+	// and the Guard lets requests for that exact path through without a
+	// token, as it does for ExcludePaths. See [ResourceMetadata] for what
+	// is configured and what is derived. If nil, there is no metadata and
+	// no resource_metadata parameter.
+	Metadata *ResourceMetadata
+
 	// ErrorHandler, if set, writes the answer to refused requests in place
 	// of the built-in RFC 6750 renderer (to follow an organization's error
 	// format, for example). It gets the [Rejection] with the status, the
@@ -208,6 +219,8 @@ type Guard struct {
 	requireCert   bool
 	skipCert      bool
 	clientCert    func(*http.Request) (*x509.Certificate, error)
+
+	meta *metadata // nil without Config.Metadata
 }
 
 // New returns net/http middleware that requires a valid bearer token on every

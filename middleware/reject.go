@@ -6,7 +6,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tokenguard/tokenguard/internal/dpop"
 	"github.com/tokenguard/tokenguard/jwtverify"
@@ -21,8 +23,9 @@ type Rejection struct {
 	Status int
 	// Code is the RFC 6750 error code (invalid_request, invalid_token,
 	// insufficient_scope), an RFC 9449 one (invalid_dpop_proof,
-	// use_dpop_nonce), "temporarily_unavailable" for 503, or "" when the
-	// request carried no token.
+	// use_dpop_nonce), the RFC 9470 one (insufficient_user_authentication),
+	// "temporarily_unavailable" for 503, or "" when the request carried no
+	// token.
 	Code string
 	// Description is a fixed phrase safe to show the client: it never
 	// holds request data or the text of Err.
@@ -30,7 +33,27 @@ type Rejection struct {
 	// Scope is the space-separated scope the route needs, for
 	// insufficient_scope; else "".
 	Scope string
+	// ACRValues is the space-separated list of authentication context
+	// classes one of which the route needs, for
+	// insufficient_user_authentication from [ACR] (the challenge's and the
+	// body's acr_values); else "".
+	ACRValues string
+	// MaxAge is the most time since the user's authentication that the
+	// route accepts, for insufficient_user_authentication from [MaxAge]
+	// (the challenge's and the body's max_age, in whole seconds); else
+	// zero.
+	MaxAge time.Duration
+	// RetryAfter is, on a 503, how long the client should wait before
+	// trying again, when the error carries a hint (a method RetryAfter()
+	// time.Duration, as [jwtverify.KeySourceError] and
+	// introspect.EndpointError have, found with [errors.As]): whole
+	// seconds, rounded up, at least one. The built-in renderer sends it as
+	// a Retry-After header. Zero when there is no hint, and on every other
+	// status.
+	RetryAfter time.Duration
 	// Challenge is the WWW-Authenticate value to send, or "" (for 503).
+	// With [Config.Metadata] set, each challenge in it carries
+	// resource_metadata.
 	// When the Guard accepts both the Bearer and the DPoP scheme
 	// ([DPoPAllowed]) it holds both challenges, comma-separated, the error
 	// on the scheme the client used (RFC 9449 §7.1, §7.2).
@@ -43,7 +66,8 @@ type Rejection struct {
 	// no_token, unsupported_scheme, invalid_request, expired,
 	// not_yet_valid, audience, issuer, signature, unknown_key, algorithm,
 	// malformed, missing_claim, type, validator, invalid_token,
-	// unrecognized_error, insufficient_scope, forbidden, unavailable;
+	// unrecognized_error, insufficient_scope, forbidden, unavailable,
+	// insufficient_user_authentication;
 	// for sender-constrained tokens invalid_dpop_proof, use_dpop_nonce,
 	// dpop_replay (a proof presented twice), dpop_binding (a proof by
 	// another key than the token's, or an unbound token sent as DPoP),
@@ -104,6 +128,19 @@ func classify(err error) Rejection {
 				rej.Description = "the access token needs one of the scopes listed"
 			}
 		}
+	case errors.Is(err, ErrInsufficientUserAuthentication):
+		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "insufficient_user_authentication", "insufficient_user_authentication"
+		rej.Description = "the user authentication behind the access token does not meet the requirements of this resource"
+		if se := (*stepUpError)(nil); errors.As(err, &se) {
+			switch {
+			case se.acrValues != "":
+				rej.ACRValues = se.acrValues
+				rej.Description = "the access token needs a stronger user authentication"
+			case se.maxAge > 0:
+				rej.MaxAge = se.maxAge
+				rej.Description = "the access token needs a more recent user authentication"
+			}
+		}
 	case errors.Is(err, ErrForbidden):
 		rej.Status, rej.Code, rej.Reason = http.StatusForbidden, "insufficient_scope", "forbidden"
 		rej.Description = "the access token does not grant access to this resource"
@@ -111,6 +148,12 @@ func classify(err error) Rejection {
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		rej.Status, rej.Code, rej.Reason = http.StatusServiceUnavailable, "temporarily_unavailable", "unavailable"
 		rej.Description = "the access token cannot be checked now; retry later"
+		var hint interface{ RetryAfter() time.Duration }
+		if errors.As(err, &hint) {
+			if d := hint.RetryAfter(); d > 0 {
+				rej.RetryAfter = (d + time.Second - 1).Truncate(time.Second)
+			}
+		}
 	case errors.Is(err, ErrUseDPoPNonce):
 		rej.Status, rej.Code, rej.Reason = http.StatusUnauthorized, "use_dpop_nonce", "use_dpop_nonce"
 		rej.Description = "the DPoP proof must carry the nonce of the DPoP-Nonce header"
@@ -155,7 +198,7 @@ func (g *Guard) rejection(r *http.Request, err error) Rejection {
 	}
 	onDPoP := g.dpopMode == DPoPRequired || g.usedDPoP(r, err)
 	var b strings.Builder
-	b.Grow(len(g.challenge) + len(g.dpopChallenge) + len(g.dpopAlgs) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + 56)
+	b.Grow(len(g.challenge) + len(g.dpopChallenge) + len(g.dpopAlgs) + len(rej.Code) + len(rej.Description) + len(rej.Scope) + len(rej.ACRValues) + 90)
 	if g.dpopMode != DPoPRequired {
 		b.WriteString(g.challenge)
 		if !onDPoP {
@@ -193,15 +236,27 @@ func writeErrorParams(b *strings.Builder, rej Rejection) {
 		b.WriteString(rej.Scope)
 		b.WriteByte('"')
 	}
+	if rej.ACRValues != "" {
+		b.WriteString(`, acr_values="`)
+		b.WriteString(rej.ACRValues)
+		b.WriteByte('"')
+	}
+	if rej.MaxAge > 0 {
+		b.WriteString(`, max_age="`)
+		b.WriteString(strconv.FormatInt(int64(rej.MaxAge/time.Second), 10))
+		b.WriteByte('"')
+	}
 }
 
 // Reject answers a request that [Guard.Check] or [Guard.Authorize] refused
 // with err: it logs the rejection, calls [Hooks.Rejected], then writes the
 // answer with [Config.ErrorHandler] or, by default, as RFC 6750 says: the
 // status, Cache-Control: no-store, a WWW-Authenticate challenge (the realm
-// alone for a missing token, none for 503), and a JSON body with "error"
-// whenever an error code applies, "error_description" always and "scope"
-// for insufficient_scope; the package documentation has the table. The
+// alone for a missing token, none for 503), Retry-After on a 503 whose error
+// carries a hint, and a JSON body with "error" whenever an error code
+// applies, "error_description" always, "scope" for insufficient_scope and
+// "acr_values" or "max_age" for insufficient_user_authentication; the
+// package documentation has the table. The
 // client never sees err's text. A nil err is answered as invalid_token.
 //
 // A key source or introspection endpoint that is down ([jwtverify.ErrUnavailable])
@@ -249,6 +304,8 @@ type problem struct {
 	Error       string `json:"error,omitempty"`
 	Description string `json:"error_description,omitempty"`
 	Scope       string `json:"scope,omitempty"`
+	ACRValues   string `json:"acr_values,omitempty"`
+	MaxAge      int64  `json:"max_age,omitempty"` // seconds
 }
 
 func writeRejection(w http.ResponseWriter, r *http.Request, rej Rejection) {
@@ -265,10 +322,15 @@ func writeRejection(w http.ResponseWriter, r *http.Request, rej Rejection) {
 		h.Set("DPoP-Nonce", rej.DPoPNonce)
 		exposeHeaders(h, r, "DPoP-Nonce")
 	}
+	if rej.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((rej.RetryAfter+time.Second-1)/time.Second), 10))
+		exposeHeaders(h, r, "Retry-After")
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
-	body, _ := json.Marshal(problem{Error: rej.Code, Description: rej.Description, Scope: rej.Scope})
+	body, _ := json.Marshal(problem{Error: rej.Code, Description: rej.Description, Scope: rej.Scope,
+		ACRValues: rej.ACRValues, MaxAge: int64(rej.MaxAge / time.Second)})
 	w.WriteHeader(rej.Status)
 	w.Write(append(body, '\n'))
 }

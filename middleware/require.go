@@ -13,13 +13,14 @@ import (
 // Rule is a route's own authorization check, run on a request and the
 // verified claims its Guard put on the request context; c is never nil. It
 // returns nil to let the request through. An error that matches a category
-// ([ErrInsufficientScope], [ErrForbidden], [ErrInvalidRequest],
+// ([ErrInsufficientScope], [ErrInsufficientUserAuthentication],
+// [ErrForbidden], [ErrInvalidRequest],
 // [jwtverify.ErrInvalidToken], [jwtverify.ErrUnavailable], ...) is answered
 // as such; any other error is answered 403 insufficient_scope, as
 // [ErrForbidden] (the error then matches both). The error's text never
 // reaches the client. A Rule must be safe for concurrent use.
 //
-// [Scopes] and [AnyScope] return the common rules; a Rule of your own can
+// [Scopes], [AnyScope], [ACR] and [MaxAge] return the common rules; a Rule of your own can
 // check anything the claims and the request hold:
 //
 //	sameTenant := func(r *http.Request, c *jwtverify.Claims) error {
@@ -95,7 +96,7 @@ func (g *Guard) Authorize(r *http.Request, rules ...Rule) error {
 }
 
 func categorized(err error) bool {
-	for _, c := range [...]error{ErrNoToken, ErrInvalidRequest, ErrInsufficientScope, ErrForbidden,
+	for _, c := range [...]error{ErrNoToken, ErrInvalidRequest, ErrInsufficientScope, ErrForbidden, ErrInsufficientUserAuthentication,
 		jwtverify.ErrInvalidToken, jwtverify.ErrUnavailable} {
 		if errors.Is(err, c) {
 			return true

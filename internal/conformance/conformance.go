@@ -41,6 +41,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,13 +64,24 @@ import (
 //	/api/orders    API, then API's Require(Orders)        scoped
 //	/api/admin     API, then API's Require(Admin)         for any one of two scopes
 //	/api/alice     API, then API's Require(Alice)         behind a custom rule
+//	/api/mfa       API, then API's Require(MFA)           for a strong login (RFC 9470 acr)
+//	/api/recent    API, then API's Require(Recent)        for a recent login (RFC 9470 max_age)
 //	/opt/me        Optional                               optional authentication
 //	/opt/orders    Optional, then Optional's Require(Orders)
 //	/down/me       Down                                   behind a key source that is down
 //	/dpop/me       DPoP                                   Bearer or DPoP tokens, JWT or opaque
 //	/dpop/orders   DPoP, then DPoP's Require(Orders)
+//	/dpop/mfa      DPoP, then DPoP's Require(MFA)
 //	/nonce/me      Nonce                                  DPoP only, with server nonces
 //	/mtls/me       MTLS                                   certificate-bound tokens only
+//
+// and, for each Guard g of Published, g.MetadataPath() answers GET with
+// g.MetadataHandler(), outside every Guard (RFC 9728 protected resource
+// metadata):
+//
+//	for _, g := range rt.Published {
+//		mux.Handle("GET "+g.MetadataPath(), g.MetadataHandler())
+//	}
 //
 // "API" stands for the entry point's form of the Guard's middleware
 // (Guard.Handler, ginguard.Middleware(g), ...) and "API's Require(rule)" for
@@ -85,6 +97,7 @@ type Routes struct {
 	// API requires a token on /api/ routes, except on /api/healthz,
 	// which it excludes (Config.ExcludePaths). Its realm is "api-test".
 	// It checks certificate-bound tokens (the default) and has DPoP off.
+	// It publishes metadata, with the resource <server>/api.
 	API *middleware.Guard
 	// Optional lets requests without a token through on /opt/ routes.
 	// Its realm is "opt-test".
@@ -94,14 +107,20 @@ type Routes struct {
 	Down *middleware.Guard
 	// DPoP guards /dpop/ routes with DPoPAllowed, proof algorithms
 	// ES256, EdDSA and PS256, and both JWTs and opaque tokens (through
-	// an introspection endpoint of the kit). Its realm is "dpop-test".
+	// an introspection endpoint of the kit). Its realm is "dpop-test". It
+	// publishes metadata, with the resource <server>/dpop.
 	DPoP *middleware.Guard
 	// Nonce guards /nonce/me with DPoPRequired and server nonces. Its
-	// realm is "nonce-test".
+	// realm is "nonce-test". It publishes metadata, with the resource
+	// <server>/nonce.
 	Nonce *middleware.Guard
 	// MTLS guards /mtls/me with RequireCertificateBinding. Its realm is
-	// "mtls-test".
+	// "mtls-test". It publishes metadata, with the resource
+	// <server>/mtls.
 	MTLS *middleware.Guard
+	// Published are the Guards with Config.Metadata (API, DPoP, Nonce and
+	// MTLS), whose metadata documents the router serves.
+	Published []*middleware.Guard
 
 	// Orders is middleware.Scopes("orders:read").
 	Orders middleware.Rule
@@ -110,6 +129,10 @@ type Routes struct {
 	// Alice is a custom rule that lets the subject "alice" through and
 	// refuses everyone else with an error of no category.
 	Alice middleware.Rule
+	// MFA is middleware.ACR("urn:example:mfa", "phr").
+	MFA middleware.Rule
+	// Recent is middleware.MaxAge(5 * time.Minute).
+	Recent middleware.Rule
 }
 
 // Reply writes the answer of every handler of [Routes]: what it saw. c and
@@ -167,14 +190,19 @@ type tokens struct {
 	opaque      string // an opaque token of dana, bound to dpopKey, known to the introspection endpoint
 	certBound   string // frank, bound to the certificate certA (cnf.x5t#S256)
 	unsupported string // alice, with a cnf of a method nothing checks (jwk)
+
+	mfa     string // alice, acr urn:example:mfa, logged in a minute ago
+	weak    string // alice, acr pwd, logged in two hours ago
+	dpopMFA string // erin, like dpop, with acr phr
 }
 
 // harness is a router under test, served, with the tokens, keys,
 // certificates and clock its requests need, and the record of hook calls.
 type harness struct {
-	srv  *httptest.Server
-	tok  tokens
-	hook *record
+	srv    *httptest.Server
+	tok    tokens
+	hook   *record
+	issuer string // the issuer of the tokens, the authorization server the metadata names
 
 	clock   *clock
 	dpopKey *jwttest.ProofKey // the key of tok.dpop and tok.opaque
@@ -234,7 +262,14 @@ func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 			"cnf": map[string]any{"x5t#S256": thumbprint(h.certA)}}),
 		unsupported: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice",
 			"cnf": map[string]any{"jwk": h.other.JWK()}}),
+		mfa: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "acr": "urn:example:mfa",
+			"auth_time": now.Add(-time.Minute).Unix()}),
+		weak: iss.Mint(t, map[string]any{"aud": audience, "sub": "alice", "acr": "pwd",
+			"auth_time": now.Add(-2 * time.Hour).Unix()}),
+		dpopMFA: iss.Mint(t, map[string]any{"aud": audience, "sub": "erin", "acr": "phr",
+			"cnf": map[string]any{"jkt": h.dpopKey.Thumbprint()}}),
 	}
+	h.issuer = iss.URL
 	mallory := iss.Mint(t, map[string]any{"aud": audience, "sub": "mallory", "scope": "orders:read"})
 	parts, other := strings.Split(h.tok.valid, "."), strings.Split(mallory, ".")
 	h.tok.tampered = parts[0] + "." + other[1] + "." + parts[2]
@@ -244,26 +279,40 @@ func start(t testing.TB, mount func(rt *Routes) http.Handler) *harness {
 	opaque := introspector(t, h.tok.opaque, map[string]any{"active": true, "sub": "dana", "aud": audience,
 		"exp": now.Add(time.Hour).Unix(), "token_type": "DPoP", "cnf": map[string]any{"jkt": h.dpopKey.Thumbprint()}})
 	hooks := h.hook.hooks()
+	// The server listens from here on, so that the Guards' metadata can
+	// name its URL; it serves once the router is mounted.
+	h.srv = httptest.NewUnstartedServer(nil)
+	base := "https://" + h.srv.Listener.Addr().String()
+	published := func(path string) *middleware.ResourceMetadata {
+		return &middleware.ResourceMetadata{Resource: base + path, AuthorizationServers: []string{iss.URL},
+			ScopesSupported: []string{"orders:read", "profile"}, ResourceName: "conformance " + path[1:]}
+	}
 	rt := &Routes{
-		API:      newGuard(t, v, middleware.Config{Realm: "api-test", ExcludePaths: []string{"/api/healthz"}, Hooks: hooks}),
+		API: newGuard(t, v, middleware.Config{Realm: "api-test", ExcludePaths: []string{"/api/healthz"}, Hooks: hooks,
+			Metadata: published("/api")}),
 		Optional: newGuard(t, v, middleware.Config{Realm: "opt-test", Optional: true, Hooks: hooks}),
 		Down:     newGuard(t, down, middleware.Config{Realm: "down-test", Hooks: hooks}),
-		DPoP: newGuard(t, middleware.Chain(v, opaque), middleware.Config{Realm: "dpop-test", Hooks: hooks,
+		DPoP: newGuard(t, middleware.Chain(v, opaque), middleware.Config{Realm: "dpop-test", Hooks: hooks, Metadata: published("/dpop"),
 			DPoP: middleware.DPoPConfig{Mode: middleware.DPoPAllowed, Algorithms: []string{"PS256", "ES256", "EdDSA"}, Now: h.clock.now}}),
-		Nonce: newGuard(t, v, middleware.Config{Realm: "nonce-test", Hooks: hooks,
+		Nonce: newGuard(t, v, middleware.Config{Realm: "nonce-test", Hooks: hooks, Metadata: published("/nonce"),
 			DPoP: middleware.DPoPConfig{Mode: middleware.DPoPRequired, Now: h.clock.now,
 				Algorithms:   []string{"RS256", "ES256"},
 				NonceSecrets: [][]byte{[]byte("conformance nonce secret, 32 bytes or more")}, NonceLifetime: nonceLife}}),
-		MTLS:   newGuard(t, v, middleware.Config{Realm: "mtls-test", RequireCertificateBinding: true, Hooks: hooks}),
+		MTLS: newGuard(t, v, middleware.Config{Realm: "mtls-test", RequireCertificateBinding: true, Hooks: hooks,
+			Metadata: published("/mtls")}),
 		Orders: middleware.Scopes("orders:read"),
 		Admin:  middleware.AnyScope("admin", "root"),
 		Alice:  onlyAlice,
+		MFA:    middleware.ACR("urn:example:mfa", "phr"),
+		Recent: middleware.MaxAge(5 * time.Minute),
 	}
+	rt.Published = []*middleware.Guard{rt.API, rt.DPoP, rt.Nonce, rt.MTLS}
 	router := mount(rt)
 	if router == nil {
+		h.srv.Close()
 		t.Fatal("conformance: mount returned a nil handler")
 	}
-	h.srv = httptest.NewUnstartedServer(withCase(router))
+	h.srv.Config.Handler = withCase(router)
 	h.srv.TLS = &tls.Config{ClientAuth: tls.RequestClientCert}
 	h.srv.StartTLS()
 	t.Cleanup(h.srv.Close)
@@ -468,6 +517,16 @@ type want struct {
 	// nonce is whether the answer carries a DPoP-Nonce header (with
 	// Cache-Control: no-store).
 	nonce bool
+	// acrValues and maxAge are the requirements of an
+	// insufficient_user_authentication answer (body, challenge and
+	// Rejection); maxAge in seconds.
+	acrValues string
+	maxAge    int64
+	// retryAfter is whether a 503 carries Retry-After.
+	retryAfter bool
+	// metadata, if set, makes the case that of an RFC 9728 client
+	// (followMetadata) that expects this document.
+	metadata map[string]any
 }
 
 // A sender prepares tc's request beyond its Authorization headers (a DPoP
@@ -553,13 +612,31 @@ func (h *harness) cases() []testCase {
 		{"optional: scoped route without the scope", "/opt/orders", bearer(func(tk tokens) string { return tk.profile }),
 			want{status: 403, code: "insufficient_scope", scope: "orders:read", err: middleware.ErrInsufficientScope, authenticated: true}},
 		{"key source down", "/down/me", bearer(func(tk tokens) string { return tk.down }),
-			want{status: 503, code: "temporarily_unavailable", err: jwtverify.ErrUnavailable}},
+			want{status: 503, code: "temporarily_unavailable", err: jwtverify.ErrUnavailable, retryAfter: true}},
+
+		{"step-up: strong login", "/api/mfa", bearer(func(tk tokens) string { return tk.mfa }), served("alice")},
+		{"step-up: weak login", "/api/mfa", bearer(func(tk tokens) string { return tk.weak }),
+			want{status: 401, code: "insufficient_user_authentication", err: middleware.ErrInsufficientUserAuthentication,
+				authenticated: true, acrValues: "urn:example:mfa phr"}},
+		{"step-up: no acr", "/api/mfa", bearer(valid),
+			want{status: 401, code: "insufficient_user_authentication", err: middleware.ErrInsufficientUserAuthentication,
+				authenticated: true, acrValues: "urn:example:mfa phr"}},
+		{"step-up: recent login", "/api/recent", bearer(func(tk tokens) string { return tk.mfa }), served("alice")},
+		{"step-up: old login", "/api/recent", bearer(func(tk tokens) string { return tk.weak }),
+			want{status: 401, code: "insufficient_user_authentication", err: middleware.ErrInsufficientUserAuthentication,
+				authenticated: true, maxAge: 300}},
+		{"step-up: no auth_time", "/api/recent", bearer(valid),
+			want{status: 401, code: "insufficient_user_authentication", err: middleware.ErrInsufficientUserAuthentication,
+				authenticated: true, maxAge: 300}},
+		{"step-up: expired token is invalid_token first", "/api/mfa", bearer(func(tk tokens) string { return tk.expired }),
+			want{status: 401, code: "invalid_token", err: jwtverify.ErrExpired}},
 	}
 	cases := make([]testCase, 0, len(plain)+40)
 	for _, c := range plain {
 		cases = append(cases, testCase{name: c.name, target: c.target, auth: c.auth, want: c.want})
 	}
-	return append(cases, h.boundCases()...)
+	cases = append(cases, h.boundCases()...)
+	return append(cases, h.metadataCases()...)
 }
 
 // guardInfo is what the challenges of the Guard that answers for a target
@@ -568,6 +645,9 @@ type guardInfo struct {
 	realm   string
 	schemes []string // in the order of the WWW-Authenticate value
 	algs    string   // the DPoP challenge's algs
+	// metadata is the path of the Guard's metadata, which every
+	// challenge names in resource_metadata; "" for a Guard without.
+	metadata string
 }
 
 // guardOf returns the challenges' contents of the Guard that answers for
@@ -579,17 +659,20 @@ func guardOf(target string) guardInfo {
 	case strings.HasPrefix(target, "/down/"):
 		return guardInfo{realm: "down-test", schemes: []string{"Bearer"}}
 	case strings.HasPrefix(target, "/dpop/"):
-		return guardInfo{realm: "dpop-test", schemes: []string{"Bearer", "DPoP"}, algs: "ES256 EdDSA PS256"}
+		return guardInfo{realm: "dpop-test", schemes: []string{"Bearer", "DPoP"}, algs: "ES256 EdDSA PS256", metadata: wellKnown + "/dpop"}
 	case strings.HasPrefix(target, "/nonce/"):
-		return guardInfo{realm: "nonce-test", schemes: []string{"DPoP"}, algs: "ES256 RS256"}
+		return guardInfo{realm: "nonce-test", schemes: []string{"DPoP"}, algs: "ES256 RS256", metadata: wellKnown + "/nonce"}
 	case strings.HasPrefix(target, "/mtls/"):
-		return guardInfo{realm: "mtls-test", schemes: []string{"Bearer"}}
+		return guardInfo{realm: "mtls-test", schemes: []string{"Bearer"}, metadata: wellKnown + "/mtls"}
 	}
-	return guardInfo{realm: "api-test", schemes: []string{"Bearer"}}
+	return guardInfo{realm: "api-test", schemes: []string{"Bearer"}, metadata: wellKnown + "/api"}
 }
 
 // check sends tc's request and returns what is wrong with the answer.
 func (h *harness) check(ctx context.Context, tc testCase) []string {
+	if tc.want.metadata != nil {
+		return h.followMetadata(ctx, tc.target, tc.want.metadata)
+	}
 	name := strconv.FormatInt(h.hook.n.Add(1), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.srv.URL+tc.target, nil)
 	if err != nil {
@@ -642,11 +725,14 @@ func (h *harness) check(ctx context.Context, tc testCase) []string {
 	if !errors.Is(rej.Err, tc.want.err) {
 		p.add("rejection error = %v, want %v", rej.Err, tc.want.err)
 	}
-	if rej.Status != res.StatusCode || rej.Code != tc.want.code || rej.Scope != tc.want.scope {
-		p.add("Rejection = {Status %d, Code %q, Scope %q}, want {%d, %q, %q}",
-			rej.Status, rej.Code, rej.Scope, res.StatusCode, tc.want.code, tc.want.scope)
+	if rej.Status != res.StatusCode || rej.Code != tc.want.code || rej.Scope != tc.want.scope ||
+		rej.ACRValues != tc.want.acrValues || rej.MaxAge != time.Duration(tc.want.maxAge)*time.Second {
+		p.add("Rejection = {Status %d, Code %q, Scope %q, ACRValues %q, MaxAge %v}, want {%d, %q, %q, %q, %v}",
+			rej.Status, rej.Code, rej.Scope, rej.ACRValues, rej.MaxAge,
+			res.StatusCode, tc.want.code, tc.want.scope, tc.want.acrValues, time.Duration(tc.want.maxAge)*time.Second)
 	}
-	checkRejected(&p, res, body, guardOf(tc.target), tc.want.on, rej)
+	checkRejected(&p, res, body, h.srv.URL, guardOf(tc.target), tc.want.on, rej)
+	checkRetryAfter(&p, res, tc.want.retryAfter, rej)
 	checkNonce(&p, res, req, tc.want.nonce, rej.DPoPNonce)
 	return p
 }
@@ -723,11 +809,12 @@ func checkServed(p *problems, res *http.Response, body []byte, subject string) {
 //   - a WWW-Authenticate challenge with the realm of the Guard that
 //     answers and the same error, error_description and scope as the body,
 //     except on a 401 for a missing token (the realm only, RFC 6750 §3.1)
-//     and on a 503 (none); for a Guard that takes DPoP tokens, a DPoP
+//     and on a 503 (none); resource_metadata in each challenge of a Guard
+//     that publishes metadata; for a Guard that takes DPoP tokens, a DPoP
 //     challenge with the realm and the proof algorithms (algs), after the
 //     Bearer one when both schemes are accepted, the error on the scheme
 //     the client used (on).
-func checkRejected(p *problems, res *http.Response, body []byte, g guardInfo, on string, rej middleware.Rejection) {
+func checkRejected(p *problems, res *http.Response, body []byte, base string, g guardInfo, on string, rej middleware.Rejection) {
 	for _, h := range [...]struct{ name, value string }{
 		{"Cache-Control", "no-store"},
 		{"Content-Type", "application/json"},
@@ -738,22 +825,32 @@ func checkRejected(p *problems, res *http.Response, body []byte, g guardInfo, on
 		}
 	}
 
-	var got map[string]string
+	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
-		p.add("body %q is not a JSON object of strings: %v", body, err)
+		p.add("body %q is not a JSON object: %v", body, err)
 	}
 	if rej.Description == "" {
 		p.add("Rejection.Description is empty")
 	}
+	// want holds the error params of the challenge; the body has the same,
+	// with max_age a number.
 	want := map[string]string{"error_description": rej.Description}
+	wantBody := map[string]any{"error_description": rej.Description}
 	if rej.Code != "" {
-		want["error"] = rej.Code
+		want["error"], wantBody["error"] = rej.Code, rej.Code
 	}
 	if rej.Scope != "" {
-		want["scope"] = rej.Scope
+		want["scope"], wantBody["scope"] = rej.Scope, rej.Scope
 	}
-	if got != nil && !sameMap(got, want) {
-		p.add("body = %v, want %v", got, want)
+	if rej.ACRValues != "" {
+		want["acr_values"], wantBody["acr_values"] = rej.ACRValues, rej.ACRValues
+	}
+	if rej.MaxAge != 0 {
+		want["max_age"] = strconv.FormatInt(int64(rej.MaxAge/time.Second), 10)
+		wantBody["max_age"] = float64(rej.MaxAge / time.Second)
+	}
+	if got != nil && !reflect.DeepEqual(got, wantBody) {
+		p.add("body = %v, want %v", got, wantBody)
 	}
 	// The description is a fixed phrase, not the error's text (except for
 	// invalid_request, whose descriptions are such phrases).
@@ -788,6 +885,9 @@ func checkRejected(p *problems, res *http.Response, body []byte, g guardInfo, on
 		wantParams := map[string]string{"realm": g.realm}
 		if scheme == "DPoP" {
 			wantParams["algs"] = g.algs
+		}
+		if g.metadata != "" {
+			wantParams["resource_metadata"] = base + g.metadata
 		}
 		if rej.Code != "" && scheme == on {
 			for k, v := range want {
@@ -863,5 +963,30 @@ func parseChallenges(h string) (map[string]map[string]string, []string, error) {
 		if rest, ok = strings.CutPrefix(rest, ", "); !ok {
 			return nil, nil, errors.New("malformed list")
 		}
+	}
+}
+
+// checkRetryAfter checks the Retry-After header: on a 503 when want says
+// so, whole seconds from 1 up, and the same as Rejection.RetryAfter; never
+// on another answer, nor on a 503 whose error carries no hint.
+func checkRetryAfter(p *problems, res *http.Response, want bool, rej middleware.Rejection) {
+	got := res.Header.Values("Retry-After")
+	if !want {
+		if len(got) != 0 || rej.RetryAfter != 0 {
+			p.add("Retry-After = %q, Rejection.RetryAfter = %v; want none", got, rej.RetryAfter)
+		}
+		return
+	}
+	if len(got) != 1 {
+		p.add("Retry-After = %q on a 503 whose error says when to retry, want one value", got)
+		return
+	}
+	n, err := strconv.ParseInt(got[0], 10, 64)
+	if err != nil || n < 1 || got[0] != strconv.FormatInt(n, 10) {
+		p.add("Retry-After = %q, want whole seconds, at least 1", got[0])
+		return
+	}
+	if rej.RetryAfter != time.Duration(n)*time.Second {
+		p.add("Rejection.RetryAfter = %v, the header %q", rej.RetryAfter, got[0])
 	}
 }

@@ -21,6 +21,12 @@ type guardFunc func(g *middleware.Guard) func(http.Handler) http.Handler
 // mountNetHTTP mounts the Routes on ServeMuxes, with guard as the Guard's
 // middleware and rule as the rules' Guard for the /opt/orders route.
 func mountNetHTTP(guard guardFunc, optRule func(rt *Routes) *middleware.Guard) func(rt *Routes) http.Handler {
+	return mountMetadata(guard, optRule, func(rt *Routes) []*middleware.Guard { return rt.Published })
+}
+
+// mountMetadata is mountNetHTTP, serving the metadata of the Guards that
+// published returns.
+func mountMetadata(guard guardFunc, optRule func(rt *Routes) *middleware.Guard, published func(rt *Routes) []*middleware.Guard) func(rt *Routes) http.Handler {
 	return func(rt *Routes) http.Handler {
 		api := http.NewServeMux()
 		api.Handle("GET /api/me", handler)
@@ -28,6 +34,8 @@ func mountNetHTTP(guard guardFunc, optRule func(rt *Routes) *middleware.Guard) f
 		api.Handle("GET /api/orders", rt.API.Require(rt.Orders)(handler))
 		api.Handle("GET /api/admin", rt.API.Require(rt.Admin)(handler))
 		api.Handle("GET /api/alice", rt.API.Require(rt.Alice)(handler))
+		api.Handle("GET /api/mfa", rt.API.Require(rt.MFA)(handler))
+		api.Handle("GET /api/recent", rt.API.Require(rt.Recent)(handler))
 		opt := http.NewServeMux()
 		opt.Handle("GET /opt/me", handler)
 		opt.Handle("GET /opt/orders", optRule(rt).Require(rt.Orders)(handler))
@@ -38,9 +46,13 @@ func mountNetHTTP(guard guardFunc, optRule func(rt *Routes) *middleware.Guard) f
 		dp := http.NewServeMux()
 		dp.Handle("GET /dpop/me", handler)
 		dp.Handle("GET /dpop/orders", rt.DPoP.Require(rt.Orders)(handler))
+		dp.Handle("GET /dpop/mfa", rt.DPoP.Require(rt.MFA)(handler))
 		mux.Handle("/dpop/", guard(rt.DPoP)(dp))
 		mux.Handle("GET /nonce/me", guard(rt.Nonce)(handler))
 		mux.Handle("GET /mtls/me", guard(rt.MTLS)(handler))
+		for _, g := range published(rt) {
+			mux.Handle("GET "+g.MetadataPath(), g.MetadataHandler())
+		}
 		return mux
 	}
 }
@@ -82,7 +94,20 @@ func TestKitCatches(t *testing.T) {
 			"dpop: missing scope", "dpop: opaque bound token", "nonce: retry with the nonce",
 			"nonce: nonce of the previous step", "certificate-bound token, its certificate",
 			"unbound token with a certificate", "certificate binding required: bound token",
+			"step-up: strong login", "step-up: weak login", "step-up: no acr", "step-up: recent login",
+			"step-up: old login", "step-up: no auth_time", "dpop: step-up, strong login", "dpop: step-up, no acr",
+			"dpop: step-up, Bearer token without acr",
 		}},
+		{"metadata of one Guard not served", mountMetadata(right, optional, func(rt *Routes) []*middleware.Guard {
+			return []*middleware.Guard{rt.API, rt.Nonce, rt.MTLS}
+		}), []string{"metadata: from a 401 with two challenges"}},
+		{"metadata behind its Guard", func(rt *Routes) http.Handler {
+			mux := mountMetadata(right, optional, func(*Routes) []*middleware.Guard { return nil })(rt).(*http.ServeMux)
+			for _, g := range rt.Published { // the Guard lets its metadata path through
+				mux.Handle("GET "+g.MetadataPath(), g.Handler(g.MetadataHandler()))
+			}
+			return mux
+		}, nil},
 		{"Check and Reject in place of Admit", mountNetHTTP(func(g *middleware.Guard) func(http.Handler) http.Handler {
 			return func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +157,10 @@ func TestKitCatches(t *testing.T) {
 			"dpop required: Bearer token", "nonce: proof without nonce", "nonce: CORS proof without nonce",
 			"nonce: expired nonce", "nonce: forged nonce",
 			"certificate-bound token, another certificate", "certificate-bound token, no certificate",
-			"certificate binding required: bearer token",
+			"certificate binding required: bearer token", "step-up: expired token is invalid_token first",
+			// no challenge to follow to the metadata
+			"metadata: from a 401 of a Bearer route", "metadata: from a 401 of a route under the resource",
+			"metadata: from a 401 with two challenges", "metadata: DPoP required", "metadata: certificate binding required",
 			// the nonce of the first request never comes
 			"nonce: retry with the nonce", "nonce: nonce of the previous step",
 		}},

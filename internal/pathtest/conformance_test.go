@@ -29,6 +29,8 @@ func TestConformanceChi(t *testing.T) {
 			r.With(rt.API.Require(rt.Orders)).Get("/orders", h)
 			r.With(rt.API.Require(rt.Admin)).Get("/admin", h)
 			r.With(rt.API.Require(rt.Alice)).Get("/alice", h)
+			r.With(rt.API.Require(rt.MFA)).Get("/mfa", h)
+			r.With(rt.API.Require(rt.Recent)).Get("/recent", h)
 		})
 		r.Route("/opt", func(r chi.Router) {
 			r.Use(rt.Optional.Handler)
@@ -40,9 +42,13 @@ func TestConformanceChi(t *testing.T) {
 			r.Use(rt.DPoP.Handler)
 			r.Get("/me", h)
 			r.With(rt.DPoP.Require(rt.Orders)).Get("/orders", h)
+			r.With(rt.DPoP.Require(rt.MFA)).Get("/mfa", h)
 		})
 		r.With(rt.Nonce.Handler).Get("/nonce/me", h)
 		r.With(rt.MTLS.Handler).Get("/mtls/me", h)
+		for _, g := range rt.Published {
+			r.Method(http.MethodGet, g.MetadataPath(), g.MetadataHandler())
+		}
 		return r
 	})
 }

@@ -26,6 +26,8 @@ func TestConformance(t *testing.T) {
 		api.GET("/orders", h, echo5guard.Require(rt.API, rt.Orders))
 		api.GET("/admin", h, echo5guard.Require(rt.API, rt.Admin))
 		api.GET("/alice", h, echo5guard.Require(rt.API, rt.Alice))
+		api.GET("/mfa", h, echo5guard.Require(rt.API, rt.MFA))
+		api.GET("/recent", h, echo5guard.Require(rt.API, rt.Recent))
 		opt := e.Group("/opt", echo5guard.Middleware(rt.Optional))
 		opt.GET("/me", h)
 		opt.GET("/orders", h, echo5guard.Require(rt.Optional, rt.Orders))
@@ -33,8 +35,12 @@ func TestConformance(t *testing.T) {
 		dp := e.Group("/dpop", echo5guard.Middleware(rt.DPoP))
 		dp.GET("/me", h)
 		dp.GET("/orders", h, echo5guard.Require(rt.DPoP, rt.Orders))
+		dp.GET("/mfa", h, echo5guard.Require(rt.DPoP, rt.MFA))
 		e.GET("/nonce/me", h, echo5guard.Middleware(rt.Nonce))
 		e.GET("/mtls/me", h, echo5guard.Middleware(rt.MTLS))
+		for _, g := range rt.Published {
+			e.GET(g.MetadataPath(), echo.WrapHandler(g.MetadataHandler()))
+		}
 		return e
 	})
 }

@@ -26,6 +26,8 @@ func TestConformance(t *testing.T) {
 		api.GET("/orders", h, echoguard.Require(rt.API, rt.Orders))
 		api.GET("/admin", h, echoguard.Require(rt.API, rt.Admin))
 		api.GET("/alice", h, echoguard.Require(rt.API, rt.Alice))
+		api.GET("/mfa", h, echoguard.Require(rt.API, rt.MFA))
+		api.GET("/recent", h, echoguard.Require(rt.API, rt.Recent))
 		opt := e.Group("/opt", echoguard.Middleware(rt.Optional))
 		opt.GET("/me", h)
 		opt.GET("/orders", h, echoguard.Require(rt.Optional, rt.Orders))
@@ -33,8 +35,12 @@ func TestConformance(t *testing.T) {
 		dp := e.Group("/dpop", echoguard.Middleware(rt.DPoP))
 		dp.GET("/me", h)
 		dp.GET("/orders", h, echoguard.Require(rt.DPoP, rt.Orders))
+		dp.GET("/mfa", h, echoguard.Require(rt.DPoP, rt.MFA))
 		e.GET("/nonce/me", h, echoguard.Middleware(rt.Nonce))
 		e.GET("/mtls/me", h, echoguard.Middleware(rt.MTLS))
+		for _, g := range rt.Published {
+			e.GET(g.MetadataPath(), echo.WrapHandler(g.MetadataHandler()))
+		}
 		return e
 	})
 }

@@ -31,6 +31,8 @@ func TestConformance(t *testing.T) {
 		api.GET("/orders", ginguard.Require(rt.API, rt.Orders), h)
 		api.GET("/admin", ginguard.Require(rt.API, rt.Admin), h)
 		api.GET("/alice", ginguard.Require(rt.API, rt.Alice), h)
+		api.GET("/mfa", ginguard.Require(rt.API, rt.MFA), h)
+		api.GET("/recent", ginguard.Require(rt.API, rt.Recent), h)
 		opt := r.Group("/opt", ginguard.Middleware(rt.Optional))
 		opt.GET("/me", h)
 		opt.GET("/orders", ginguard.Require(rt.Optional, rt.Orders), h)
@@ -38,8 +40,12 @@ func TestConformance(t *testing.T) {
 		dp := r.Group("/dpop", ginguard.Middleware(rt.DPoP))
 		dp.GET("/me", h)
 		dp.GET("/orders", ginguard.Require(rt.DPoP, rt.Orders), h)
+		dp.GET("/mfa", ginguard.Require(rt.DPoP, rt.MFA), h)
 		r.GET("/nonce/me", ginguard.Middleware(rt.Nonce), h)
 		r.GET("/mtls/me", ginguard.Middleware(rt.MTLS), h)
+		for _, g := range rt.Published {
+			r.GET(g.MetadataPath(), gin.WrapH(g.MetadataHandler()))
+		}
 		return r
 	})
 }
