@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"google.golang.org/grpc"
@@ -203,7 +202,7 @@ func (g *Guard) decide(ctx context.Context, method string) (context.Context, dec
 		return ctx, decision{}, nil
 	}
 	r := request(ctx, method)
-	w := &recorder{header: make(http.Header)}
+	w := new(recorder)
 	r, ok := g.g.Admit(w, r)
 	if ok {
 		if rules, ruled := g.ruled[method]; ruled && len(rules) > 0 {
@@ -245,37 +244,32 @@ func code(httpStatus int) codes.Code {
 // of the method's path to the call's :authority, over TLS when the peer's
 // connection is, with the authorization and dpop metadata as its
 // Authorization and DPoP headers and nothing else, on the call's context.
+// It reads only those keys of the metadata (metadata.FromIncomingContext
+// would copy all of it).
 func request(ctx context.Context, method string) *http.Request {
-	md, _ := metadata.FromIncomingContext(ctx)
-	h := make(http.Header, 2)
-	if v := md.Get("authorization"); len(v) > 0 {
-		h["Authorization"] = v
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", http.NoBody)
+	if err != nil { // cannot happen: the method and URL are valid
+		panic("grpcguard: " + err.Error())
 	}
-	if v := md.Get("dpop"); len(v) > 0 {
-		h["Dpop"] = v
+	r.URL.Path, r.RequestURI = method, method
+	r.Proto, r.ProtoMinor = "HTTP/2.0", 0
+	r.ProtoMajor = 2
+	if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 {
+		r.Header["Authorization"] = v
 	}
-	r := &http.Request{
-		Method:     http.MethodPost,
-		URL:        &url.URL{Path: method},
-		Proto:      "HTTP/2.0",
-		ProtoMajor: 2,
-		Header:     h,
-		Body:       http.NoBody,
-		RequestURI: method,
+	if v := metadata.ValueFromIncomingContext(ctx, "dpop"); len(v) > 0 {
+		r.Header["Dpop"] = v
 	}
-	if a := md.Get(":authority"); len(a) == 1 {
+	if a := metadata.ValueFromIncomingContext(ctx, ":authority"); len(a) == 1 {
 		r.Host = a[0]
 	}
 	if p, ok := peer.FromContext(ctx); ok {
-		if p.Addr != nil {
-			r.RemoteAddr = p.Addr.String()
-		}
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
 			state := ti.State
 			r.TLS = &state
 		}
 	}
-	return r.WithContext(ctx)
+	return r
 }
 
 // maxBody bounds what recorder keeps of an answer's body: the built-in
@@ -289,7 +283,12 @@ type recorder struct {
 	body   []byte
 }
 
-func (w *recorder) Header() http.Header { return w.header }
+func (w *recorder) Header() http.Header {
+	if w.header == nil {
+		w.header = make(http.Header)
+	}
+	return w.header
+}
 
 func (w *recorder) WriteHeader(code int) {
 	if w.status == 0 {
