@@ -23,7 +23,11 @@
 //
 // Every method of the server needs a valid token, except those listed in
 // [Config.Public], which pass without any check and without claims; the
-// methods in [Config.Rules] must satisfy their rules too.
+// methods in [Config.Rules] must satisfy their rules too. A call of a
+// method the server does not have is answered Unimplemented by gRPC itself,
+// before any interceptor runs, token or not; with a
+// [grpc.UnknownServiceHandler], which runs behind the stream interceptor,
+// such a call needs a token like any other.
 //
 // # The call as the Guard sees it
 //
@@ -64,6 +68,8 @@
 //	503 key source or introspection unreachable    Unavailable
 //	any other status (a Config.ErrorHandler's)     Internal
 //
+// Unavailable is the code a gRPC client's retry policy usually retries,
+// which is what a 503 asks for: the same call, with the same token, later.
 // Unauthenticated is gRPC's code for a call without valid credentials, a
 // malformed authorization included: gRPC has no code of its own for a bad
 // request line, and InvalidArgument means a bad request message. The

@@ -144,7 +144,7 @@ func (g *Guard) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, d, err := g.decide(ctx, info.FullMethod)
 		if len(d.header) > 0 {
-			grpc.SetHeader(ctx, d.header) // only fails when the headers were sent, which they cannot be yet
+			grpc.SetHeader(ctx, d.header) // fails only without a gRPC stream, or after headers were sent: neither can be here
 		}
 		if len(d.trailer) > 0 {
 			grpc.SetTrailer(ctx, d.trailer)
