@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,5 +358,54 @@ func TestInterceptors(t *testing.T) {
 				t.Errorf("www-authenticate trailer %q, want the rejection's challenge %q", got[0], rej.Challenge)
 			}
 		})
+	}
+}
+
+// TestFreshNonceOnSuccess: when the nonce of an accepted call's proof is
+// about to expire, the Guard issues a fresh one, and the call's answer
+// carries it in the dpop-nonce header.
+func TestFreshNonceOnSuccess(t *testing.T) {
+	iss := jwttest.Start(t, jwttest.Options{})
+	v, err := jwtverify.New(t.Context(), jwtverify.Config{Issuer: iss.URL, Audiences: []string{audience}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	key := proofKey(t, "ES256")
+	tok := iss.Mint(t, map[string]any{"aud": audience, "sub": "erin", "cnf": map[string]any{"jkt": key.Thumbprint()}})
+	const life = 10 * time.Second
+	var offset atomic.Int64
+	base := time.Now()
+	now := func() time.Time { return base.Add(time.Duration(offset.Load())) }
+	g, err := middleware.NewGuard(v, middleware.Config{DPoP: middleware.DPoPConfig{Mode: middleware.DPoPRequired, Now: now,
+		NonceSecrets: [][]byte{[]byte("grpcguard test nonce secret, 32 bytes or more")}, NonceLifetime: life}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gg, err := grpcguard.New(g, grpcguard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPKI(t)
+	addr := serve(t, p, gg)
+	c := dial(t, p, addr, nil)
+	send := func(nonce string) answer {
+		proof := key.MustProof(t, "POST", "https://"+addr+methodEmpty, tok, nonce)
+		return call(t.Context(), c, methodEmpty, metadata.Pairs("authorization", "DPoP "+tok, "dpop", proof))
+	}
+
+	first := send("")
+	n := first.header.Get("dpop-nonce")
+	if status.Code(first.err) != codes.Unauthenticated || len(n) != 1 {
+		t.Fatalf("call without nonce = %v, dpop-nonce %q; want Unauthenticated and one nonce", first.err, n)
+	}
+	offset.Add(int64(life)) // the nonce is now of the previous step: accepted, about to expire
+	second := send(n[0])
+	fresh := second.header.Get("dpop-nonce")
+	if second.err != nil || len(fresh) != 1 || fresh[0] == n[0] {
+		t.Errorf("call with a nonce about to expire = %v, dpop-nonce %q; want OK and a fresh nonce (not %q)", second.err, fresh, n[0])
+	}
+	if got := second.header.Get(subjectKey); len(got) != 1 || got[0] != "erin" {
+		t.Errorf("the handler saw the subject %q, want erin", got)
 	}
 }
