@@ -10,6 +10,8 @@ require (
 	github.com/labstack/echo/v5 v5.4.4
 	github.com/lestrrat-go/jwx/v3 v3.4.0
 	golang.org/x/sync v0.22.0
+	google.golang.org/grpc v1.84.0
+	google.golang.org/protobuf v1.36.11
 )
 
 require (
@@ -52,5 +54,5 @@ require (
 	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.40.0 // indirect
-	google.golang.org/protobuf v1.36.10 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260706201446-f0a921348800 // indirect
 )
