@@ -74,7 +74,9 @@
 // malformed authorization included: gRPC has no code of its own for a bad
 // request line, and InvalidArgument means a bad request message. The
 // RFC 6750 (and RFC 9449) challenge, the WWW-Authenticate value of the HTTP
-// answer, is sent in the www-authenticate trailer; a server nonce
+// answer, is sent in the www-authenticate trailer, and the Retry-After of a
+// 503 (seconds until the key set or the introspection endpoint is worth
+// asking again) in the retry-after trailer; a server nonce
 // (DPoP-Nonce) is sent in the dpop-nonce header, on refusals
 // (use_dpop_nonce) and on accepted calls when the Guard issues a fresh
 // one. With a [middleware.Config.ErrorHandler] that writes its own body, the

@@ -221,8 +221,12 @@ func (g *Guard) decide(ctx context.Context, method string) (context.Context, dec
 	if ok {
 		return r.Context(), d, nil
 	}
+	d.trailer = metadata.MD{}
 	if c := w.header.Values("WWW-Authenticate"); len(c) > 0 {
-		d.trailer = metadata.MD{"www-authenticate": slices.Clone(c)}
+		d.trailer["www-authenticate"] = slices.Clone(c)
+	}
+	if ra := w.header.Get("Retry-After"); ra != "" {
+		d.trailer["retry-after"] = []string{ra}
 	}
 	return ctx, d, status.Error(code(w.status), w.description())
 }

@@ -3,6 +3,7 @@ package grpcguard_test
 import (
 	"crypto/tls"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -111,6 +112,9 @@ type want struct {
 	err error
 	// nonce is whether the answer carries a dpop-nonce header.
 	nonce bool
+	// retry is whether the answer carries a retry-after trailer (a whole
+	// number of seconds, the Rejection's RetryAfter).
+	retry bool
 }
 
 // testCase is one call: to a server, of a method, from a client with a
@@ -206,7 +210,7 @@ func cases() []testCase {
 		{name: "scope not needed, token only", server: "api", method: methodServer, md: bearer(func(e *env) string { return e.profile }),
 			want: ok("alice")},
 		{name: "key source unavailable", server: "down", method: methodEmpty, md: bearer(func(e *env) string { return e.down }),
-			want: want{code: codes.Unavailable, msg: unavailable, err: jwtverify.ErrUnavailable}},
+			want: want{code: codes.Unavailable, msg: unavailable, err: jwtverify.ErrUnavailable, retry: true}},
 		{name: "public method without token", server: "api", method: methodPublic, md: raw(), want: ok("-")},
 		{name: "public method with a bad token", server: "api", method: methodPublic,
 			md: bearer(func(e *env) string { return e.tampered }), want: ok("-")},
@@ -353,6 +357,12 @@ func TestInterceptors(t *testing.T) {
 				t.Errorf("www-authenticate trailer %q, want %q", got[0], c)
 			case !strings.Contains(got[0], h):
 				t.Errorf("www-authenticate trailer %q, want it to hold %q", got[0], h)
+			}
+			switch got := a.trailer.Get("retry-after"); {
+			case !tc.want.retry && len(got) > 0:
+				t.Errorf("retry-after trailer %q, want none", got)
+			case tc.want.retry && (len(got) != 1 || got[0] != strconv.Itoa(int(rej.RetryAfter/time.Second)) || rej.RetryAfter < time.Second):
+				t.Errorf("retry-after trailer %q, want the rejection's RetryAfter %v in seconds", got, rej.RetryAfter)
 			}
 			if got := a.trailer.Get("www-authenticate"); len(got) == 1 && got[0] != rej.Challenge {
 				t.Errorf("www-authenticate trailer %q, want the rejection's challenge %q", got[0], rej.Challenge)
