@@ -55,7 +55,7 @@ func FuzzParseResponse(f *testing.F) {
 			return
 		}
 		for member, allowed := range map[string][]string{
-			"token_type": {"bearer", "dpop", "access_token"},
+			"token_type": {"bearer", "dpop", "access_token", "access"},
 			"token_use":  {"access_token", "access"},
 			"typ":        {"bearer", "dpop"},
 		} {
