@@ -91,7 +91,7 @@ func (c *Client) signedClaims(payload []byte, now time.Time) ([]byte, error) {
 	case cl.Issuer != c.issuer:
 		return nil, &signedError{"iss " + quote(cl.Issuer) + " is not Config.Issuer " + quote(c.issuer)}
 	case !slices.Contains(cl.Audience, c.auth.clientID):
-		return nil, &signedError{"aud " + quoteList(cl.Audience) + " does not name Config.ClientID " + quote(c.auth.clientID)}
+		return nil, &signedError{"aud " + jose.QuoteList(cl.Audience) + " does not name Config.ClientID " + quote(c.auth.clientID)}
 	case cl.IssuedAt.IsZero():
 		return nil, &signedError{"iat is missing"}
 	case cl.IssuedAt.After(now.Add(c.leeway)) || cl.IssuedAt.Before(now.Add(-c.leeway)):
@@ -116,20 +116,6 @@ func (c *Client) signedClaims(payload []byte, now time.Time) ([]byte, error) {
 		return nil, &signedError{"the token_introspection claim is not a JSON object"}
 	}
 	return inner, nil
-}
-
-// quoteList renders a list of remote strings briefly, for error messages.
-func quoteList(list []string) string {
-	const most = 3
-	parts := make([]string, 0, most+1)
-	for i, s := range list {
-		if i == most {
-			parts = append(parts, fmt.Sprintf("and %d more", len(list)-most))
-			break
-		}
-		parts = append(parts, quote(s))
-	}
-	return "[" + strings.Join(parts, " ") + "]"
 }
 
 // openKeys returns the authorization server's key set for signed answers:

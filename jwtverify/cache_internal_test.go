@@ -2,10 +2,8 @@ package jwtverify
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tokenguard/tokenguard/internal/jwks"
 	"github.com/tokenguard/tokenguard/jwtverify/jwttest"
@@ -105,13 +103,5 @@ func TestDisabledCacheIsNil(t *testing.T) {
 	c.add("a.b.c", &Claims{}, nil, nil, time.Now())
 	if _, _, ok := c.get("a.b.c", time.Now()); ok {
 		t.Error("disabled cache returned an entry")
-	}
-}
-
-func TestQuoteKeepsUTF8(t *testing.T) {
-	long := strings.Repeat("a", 63) + "é" + strings.Repeat("b", 10) // é straddles the cut
-	q := quote(long + "\"\n")
-	if !utf8.ValidString(q) || strings.ContainsAny(q[1:len(q)-1], "\"\n") {
-		t.Errorf("quote(%q) = %q, want valid UTF-8 without quotes or control characters inside", long, q)
 	}
 }

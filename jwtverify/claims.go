@@ -248,8 +248,8 @@ func (c *Claims) parse(data []byte) error {
 				c.Scopes, ok = scopes(c.Scopes[:0], value)
 			}
 		default:
-			if r, folds := foldsTo(name, typedClaims[:]); folds {
-				reason = "claim " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case (encoding/json among them) would read as " + r
+			if r, folds := jose.FoldsTo(name, typedClaims[:]); folds {
+				reason = "claim " + jose.Quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case (encoding/json among them) would read as " + r
 				return errors.New(reason)
 			}
 			return nil
@@ -299,8 +299,8 @@ func (f *Confirmation) parse(value []byte) string {
 				f.CertificateThumbprint = s
 			}
 		default:
-			if r, folds := foldsTo(name, confirmationMembers[:]); folds {
-				reason = "member " + quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
+			if r, folds := jose.FoldsTo(name, confirmationMembers[:]); folds {
+				reason = "member " + jose.Quote(string(name)) + " differs from " + r + " only in letter case, which JSON decoders that ignore case would read as " + r
 				return errors.New(reason)
 			}
 			f.Unsupported = true // jwk, jku, kid, jwe, or a method not known here
@@ -336,9 +336,6 @@ func (c *Claims) noteKind(name, value []byte) {
 		}
 	}
 }
-
-// foldsTo is jose.FoldsTo: whether name folds to one of names.
-func foldsTo(name []byte, names []string) (string, bool) { return jose.FoldsTo(name, names) }
 
 // scopes appends to dst the scopes of a scope or scp value: a space-separated
 // string or an array of strings. ok is false for any other JSON type.

@@ -2,8 +2,6 @@ package jwtverify
 
 import (
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
@@ -86,7 +84,7 @@ type algorithmError struct {
 }
 
 func (e *algorithmError) Error() string {
-	return "jwtverify: algorithm " + quote(e.Algorithm) + " not accepted: " + e.Reason
+	return "jwtverify: algorithm " + jose.Quote(e.Algorithm) + " not accepted: " + e.Reason
 }
 func (e *algorithmError) Unwrap() error { return ErrAlgorithm }
 
@@ -98,7 +96,7 @@ type unknownKeyError struct {
 }
 
 func (e *unknownKeyError) Error() string {
-	return "jwtverify: no key " + quote(e.KeyID) + " in the key set of issuer " + quote(e.Issuer)
+	return "jwtverify: no key " + jose.Quote(e.KeyID) + " in the key set of issuer " + jose.Quote(e.Issuer)
 }
 func (e *unknownKeyError) Unwrap() error { return ErrUnknownKey }
 
@@ -159,16 +157,16 @@ type IssuerError struct {
 }
 
 func (e *IssuerError) Error() string {
-	msg := "jwtverify: issuer " + quote(e.Got) + " is not accepted"
+	msg := "jwtverify: issuer " + jose.Quote(e.Got) + " is not accepted"
 	if len(e.Want) == 0 {
 		return msg + " (check Config.Issuer)"
 	}
 	for _, w := range e.Want {
 		if e.Got+"/" == w || e.Got == w+"/" {
-			return msg + ": it differs from the accepted " + quote(w) + " only by a trailing slash, which counts (iss is compared exactly: write Config.Issuer as the server writes iss)"
+			return msg + ": it differs from the accepted " + jose.Quote(w) + " only by a trailing slash, which counts (iss is compared exactly: write Config.Issuer as the server writes iss)"
 		}
 	}
-	return msg + "; accepted: " + quoteList(e.Want) + " (Config.Issuer, Config.Issuers)"
+	return msg + "; accepted: " + jose.QuoteList(e.Want) + " (Config.Issuer, Config.Issuers)"
 }
 func (e *IssuerError) Unwrap() error { return ErrIssuer }
 
@@ -183,11 +181,11 @@ type AudienceError struct {
 }
 
 func (e *AudienceError) Error() string {
-	msg := "jwtverify: audience " + quoteList(e.Got) + " names none of the accepted audiences"
+	msg := "jwtverify: audience " + jose.QuoteList(e.Got) + " names none of the accepted audiences"
 	if len(e.Want) == 0 {
 		return msg + " (Config.Audiences)"
 	}
-	return msg + " " + quoteList(e.Want) + " (Config.Audiences)"
+	return msg + " " + jose.QuoteList(e.Want) + " (Config.Audiences)"
 }
 func (e *AudienceError) Unwrap() error { return ErrAudience }
 
@@ -199,7 +197,7 @@ type MissingClaimError struct {
 }
 
 func (e *MissingClaimError) Error() string {
-	return "jwtverify: required claim " + quote(e.Claim) + " is missing"
+	return "jwtverify: required claim " + jose.Quote(e.Claim) + " is missing"
 }
 func (e *MissingClaimError) Unwrap() error { return ErrMissingClaim }
 
@@ -213,7 +211,7 @@ type typeError struct {
 }
 
 func (e *typeError) Error() string {
-	got := "typ " + quote(e.Type)
+	got := "typ " + jose.Quote(e.Type)
 	if e.Type == "" {
 		got = "typ header missing"
 	}
@@ -234,7 +232,7 @@ type kindError struct {
 }
 
 func (e *kindError) Error() string {
-	got := " is " + quote(e.got)
+	got := " is " + jose.Quote(e.got)
 	if e.notString {
 		got = " is not a JSON string"
 	}
@@ -263,7 +261,7 @@ type KeySourceError struct {
 }
 
 func (e *KeySourceError) Error() string {
-	return "jwtverify: keys of issuer " + quote(e.Issuer) + " unavailable: " + e.Err.Error()
+	return "jwtverify: keys of issuer " + jose.Quote(e.Issuer) + " unavailable: " + e.Err.Error()
 }
 func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
 
@@ -278,38 +276,3 @@ func (e *KeySourceError) Unwrap() []error { return []error{ErrUnavailable, e.Err
 // when zero). An Authenticator's own errors may have a RetryAfter method of
 // this signature to the same effect.
 func (e *KeySourceError) RetryAfter() time.Duration { return jwks.RetryAfter(e.Err) }
-
-// quoteList renders a list of strings with quote: a few of them, and how
-// many more there are. The result stays under 200 bytes.
-func quoteList(list []string) string {
-	const max = 3
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, s := range list {
-		if i == max || b.Len() > 100 {
-			b.WriteString(" … and " + strconv.Itoa(len(list)-i) + " more")
-			break
-		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(quote(s))
-	}
-	b.WriteByte(']')
-	return b.String()
-}
-
-// quote renders an attacker-controlled string safely and briefly.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	s = strings.ToValidUTF8(s, "?") // also mends a character cut in two above
-	return `"` + strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
-			return '?'
-		}
-		return r
-	}, s) + `"`
-}

@@ -299,7 +299,7 @@ func pickKey(ctx context.Context, set *jwks.Set, kid string, alg *jose.Alg, iss 
 	case errors.Is(err, jwks.ErrUnknownKey):
 		return nil, &unknownKeyError{KeyID: kid, Issuer: iss}
 	case errors.Is(err, jwks.ErrKeyAlgorithm):
-		return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + quote(kid) + " does not fit it"}
+		return nil, &algorithmError{Algorithm: alg.Name, Reason: "key " + jose.Quote(kid) + " does not fit it"}
 	}
 	return nil, &KeySourceError{Issuer: iss, Err: err}
 }

@@ -87,7 +87,7 @@ func verifyJWS(set []byte, token string) error {
 		}
 	}
 	if key == nil {
-		return &algorithmError{Algorithm: alg.Name, Reason: "no key of kid " + quote(kid) + " fits it"}
+		return &algorithmError{Algorithm: alg.Name, Reason: "no key of kid " + jose.Quote(kid) + " fits it"}
 	}
 	if alg.Verify(key.Public, []byte(token[:last]), sig) != nil {
 		return ErrSignature

@@ -105,7 +105,7 @@ func New(cfg Config) (*Checker, error) {
 	for i, name := range names {
 		a, ok := jose.Lookup(name)
 		if !ok {
-			return nil, &ConfigError{Field: "Algorithms[" + strconv.Itoa(i) + "]", Reason: quote(name) + " is not a supported asymmetric signature algorithm (" + strings.Join(jose.Names(), ", ") + ")"}
+			return nil, &ConfigError{Field: "Algorithms[" + strconv.Itoa(i) + "]", Reason: jose.Quote(name) + " is not a supported asymmetric signature algorithm (" + strings.Join(jose.Names(), ", ") + ")"}
 		}
 		c.algs[name] = a
 	}
@@ -132,11 +132,11 @@ func New(cfg Config) (*Checker, error) {
 	}
 	if cfg.ExternalURL != "" {
 		if strings.ContainsAny(cfg.ExternalURL, "?#") {
-			return nil, &ConfigError{Field: "ExternalURL", Reason: quote(cfg.ExternalURL) + " has a query or fragment; want scheme://host[:port][/prefix]"}
+			return nil, &ConfigError{Field: "ExternalURL", Reason: jose.Quote(cfg.ExternalURL) + " has a query or fragment; want scheme://host[:port][/prefix]"}
 		}
 		u, reason := normalizeURL(cfg.ExternalURL)
 		if reason != "" {
-			return nil, &ConfigError{Field: "ExternalURL", Reason: quote(cfg.ExternalURL) + " " + reason + "; want scheme://host[:port][/prefix]"}
+			return nil, &ConfigError{Field: "ExternalURL", Reason: jose.Quote(cfg.ExternalURL) + " " + reason + "; want scheme://host[:port][/prefix]"}
 		}
 		c.external = strings.TrimSuffix(u, "/")
 	}
@@ -233,11 +233,11 @@ func (c *Checker) Check(ctx context.Context, proof string, req Request) (Result,
 		if p.typ == nil {
 			return Result{}, refuse(ErrType, "the proof has no typ header; want dpop+jwt")
 		}
-		return Result{}, refuse(ErrType, "typ "+quote(string(p.typ))+" is not dpop+jwt")
+		return Result{}, refuse(ErrType, "typ "+jose.Quote(string(p.typ))+" is not dpop+jwt")
 	}
 	alg, ok := c.algs[string(p.alg)]
 	if !ok {
-		return Result{}, refuse(ErrAlgorithm, "alg "+quote(string(p.alg))+" is not accepted; accepted: "+strings.Join(c.Algorithms(), " "))
+		return Result{}, refuse(ErrAlgorithm, "alg "+jose.Quote(string(p.alg))+" is not accepted; accepted: "+strings.Join(c.Algorithms(), " "))
 	}
 	if p.jwk == nil {
 		return Result{}, refuse(ErrKey, "the proof has no jwk header")
@@ -253,7 +253,7 @@ func (c *Checker) Check(ctx context.Context, proof string, req Request) (Result,
 		return Result{}, perr
 	}
 	if string(p.htm) != req.Method {
-		return Result{}, refuse(ErrMethod, "htm "+quote(string(p.htm))+" is not the request's method "+quote(req.Method))
+		return Result{}, refuse(ErrMethod, "htm "+jose.Quote(string(p.htm))+" is not the request's method "+jose.Quote(req.Method))
 	}
 	htu, reason := normalizeURL(alias(p.htu))
 	if reason != "" {
@@ -264,7 +264,7 @@ func (c *Checker) Check(ctx context.Context, proof string, req Request) (Result,
 		return Result{}, refuse(ErrURL, "the request URL "+reason)
 	}
 	if htu != want {
-		return Result{}, refuse(ErrURL, "htu "+quote(htu)+" is not the request's URL "+quote(want)+" (both normalised, without query)")
+		return Result{}, refuse(ErrURL, "htu "+jose.Quote(htu)+" is not the request's URL "+jose.Quote(want)+" (both normalised, without query)")
 	}
 	now := c.now()
 	sec, frac := math.Modf(p.iat)
@@ -304,7 +304,7 @@ func (c *Checker) Check(ctx context.Context, proof string, req Request) (Result,
 		return Result{}, &StoreError{Err: err}
 	}
 	if !first {
-		return Result{}, refuse(ErrReplay, "a proof with this jti was already presented for "+quote(htu)+" within its window")
+		return Result{}, refuse(ErrReplay, "a proof with this jti was already presented for "+jose.Quote(htu)+" within its window")
 	}
 	return Result{Thumbprint: string(key.thumb[:]), Nonce: fresh}, nil
 }
@@ -442,8 +442,8 @@ func (p *proof) parseHeader(data []byte) *ProofError {
 			}
 			return nil
 		default:
-			if r, folds := foldsTo(name, proofHeaderNames[:]); folds {
-				bad = refuse(ErrMalformed, "header member "+quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
+			if r, folds := jose.FoldsTo(name, proofHeaderNames[:]); folds {
+				bad = refuse(ErrMalformed, "header member "+jose.Quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
 				return errStop
 			}
 			return nil // kid, x5c, jku...: never used
@@ -492,8 +492,8 @@ func (p *proof) parseClaims(data []byte) *ProofError {
 			p.iat, p.haveIat = f, true
 			return nil
 		default:
-			if r, folds := foldsTo(name, proofClaimNames[:]); folds {
-				bad = refuse(ErrMalformed, "claim "+quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
+			if r, folds := jose.FoldsTo(name, proofClaimNames[:]); folds {
+				bad = refuse(ErrMalformed, "claim "+jose.Quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
 				return errStop
 			}
 			return nil
@@ -537,7 +537,7 @@ func (p *proof) claimsPresent() *ProofError {
 	}
 	for _, c := range p.htm {
 		if !isTChar(c) {
-			return refuse(ErrMalformed, "htm "+quote(string(p.htm))+" is not an HTTP method token")
+			return refuse(ErrMalformed, "htm "+jose.Quote(string(p.htm))+" is not an HTTP method token")
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package dpop
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/tokenguard/tokenguard/jwtverify"
 )
@@ -123,18 +122,3 @@ func (e *ConfigError) Error() string {
 	return "dpop: invalid configuration: " + e.Field + " " + e.Reason
 }
 func (e *ConfigError) Unwrap() error { return jwtverify.ErrConfig }
-
-// quote renders a client-controlled string safely and briefly.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
-	s = strings.ToValidUTF8(s, "?")
-	return `"` + strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
-			return '?'
-		}
-		return r
-	}, s) + `"`
-}

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"math/big"
-	"strings"
 
 	"github.com/tokenguard/tokenguard/internal/jose"
 )
@@ -71,8 +70,8 @@ func parseJWK(raw []byte, headerAlg string) (*proofKey, *ProofError) {
 			bad = refuse(ErrKey, "the jwk header holds the private or symmetric key member "+string(name)+": a proof carries only a public key")
 			return errors.New("private")
 		default:
-			if r, folds := foldsTo(name, jwkNames[:]); folds {
-				bad = refuse(ErrMalformed, "jwk member "+quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
+			if r, folds := jose.FoldsTo(name, jwkNames[:]); folds {
+				bad = refuse(ErrMalformed, "jwk member "+jose.Quote(string(name))+" differs from "+r+" only in letter case, which JSON decoders that ignore case would read as "+r)
 				return errors.New("folded")
 			}
 			return nil // kid, key_ops, x5c...: not used
@@ -92,10 +91,10 @@ func parseJWK(raw []byte, headerAlg string) (*proofKey, *ProofError) {
 		return nil, refuse(ErrMalformed, "the jwk header is not a valid JSON object: "+err.Error())
 	}
 	if f.alg != nil && string(f.alg) != headerAlg {
-		return nil, refuse(ErrKey, "the jwk's alg "+quote(string(f.alg))+" is not the proof's alg "+quote(headerAlg))
+		return nil, refuse(ErrKey, "the jwk's alg "+jose.Quote(string(f.alg))+" is not the proof's alg "+jose.Quote(headerAlg))
 	}
 	if f.use != nil && string(f.use) != "sig" {
-		return nil, refuse(ErrKey, "the jwk's use "+quote(string(f.use))+" is not sig")
+		return nil, refuse(ErrKey, "the jwk's use "+jose.Quote(string(f.use))+" is not sig")
 	}
 	switch string(f.kty) {
 	case "RSA":
@@ -104,7 +103,7 @@ func parseJWK(raw []byte, headerAlg string) (*proofKey, *ProofError) {
 		return ecKey(f.crv, f.x, f.y)
 	case "OKP":
 		if string(f.crv) != "Ed25519" {
-			return nil, refuse(ErrKey, "OKP curve "+quote(string(f.crv))+" is not Ed25519")
+			return nil, refuse(ErrKey, "OKP curve "+jose.Quote(string(f.crv))+" is not Ed25519")
 		}
 		x, ok := decodeExact(f.x, ed25519.PublicKeySize)
 		if !ok {
@@ -121,7 +120,7 @@ func parseJWK(raw []byte, headerAlg string) (*proofKey, *ProofError) {
 			return nil, refuse(ErrKey, "the jwk has no kty")
 		}
 	}
-	return nil, refuse(ErrKey, "jwk kty "+quote(string(f.kty))+" is not RSA, EC or OKP")
+	return nil, refuse(ErrKey, "jwk kty "+jose.Quote(string(f.kty))+" is not RSA, EC or OKP")
 }
 
 func rsaKey(n64, e64 []byte) (*proofKey, *ProofError) {
@@ -163,7 +162,7 @@ func ecKey(crv, x64, y64 []byte) (*proofKey, *ProofError) {
 	case "P-521":
 		curve, size = elliptic.P521(), 66
 	default:
-		return nil, refuse(ErrKey, "EC curve "+quote(string(crv))+" is not P-256, P-384 or P-521")
+		return nil, refuse(ErrKey, "EC curve "+jose.Quote(string(crv))+" is not P-256, P-384 or P-521")
 	}
 	var point [1 + 2*66]byte
 	point[0] = 4 // uncompressed
@@ -222,19 +221,4 @@ func decodeInto(dst, s []byte, size int) (int, bool) {
 	}
 	n, err := b64.Decode(dst, s)
 	return n, err == nil
-}
-
-// foldsTo returns the one of names that name equals under Unicode case
-// folding (as encoding/json matches names) without being it.
-func foldsTo(name []byte, names []string) (string, bool) {
-	if len(name) > 3*16 { // no name here is longer than 16 bytes
-		return "", false
-	}
-	n := string(name)
-	for _, r := range names {
-		if n != r && strings.EqualFold(n, r) {
-			return r, true
-		}
-	}
-	return "", false
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/tokenguard/tokenguard/internal/jose"
 )
 
 // normalizeURL returns the scheme, host, port and path of an absolute http
@@ -372,7 +374,7 @@ func requestPath(r *http.Request) (string, error) {
 		}
 		return "/", nil
 	}
-	return "", refuse(ErrURL, "the request target "+quote(uri)+" is no path")
+	return "", refuse(ErrURL, "the request target "+jose.Quote(uri)+" is no path")
 }
 
 // forwarded returns the scheme and host a trusted proxy reports: from the
@@ -395,10 +397,10 @@ func forwarded(h http.Header) (proto, host string, err error) {
 	case strings.EqualFold(proto, "http"):
 		proto = "http"
 	default:
-		return "", "", refuse(ErrURL, "the forwarded scheme "+quote(proto)+" is not http or https")
+		return "", "", refuse(ErrURL, "the forwarded scheme "+jose.Quote(proto)+" is not http or https")
 	}
 	if strings.ContainsAny(host, "/?#@\\ ") {
-		return "", "", refuse(ErrURL, "the forwarded host "+quote(host)+" is not a host")
+		return "", "", refuse(ErrURL, "the forwarded host "+jose.Quote(host)+" is not a host")
 	}
 	return proto, host, nil
 }

@@ -3,6 +3,7 @@ package jose
 import (
 	"encoding/base64"
 	"errors"
+	"strconv"
 	"strings"
 	"unsafe"
 )
@@ -177,4 +178,24 @@ func Quote(s string) string {
 		}
 		return r
 	}, s) + `"`
+}
+
+// QuoteList renders a list of strings with Quote for an error message: the
+// first three, and how many more there are. The result stays under 200 bytes.
+func QuoteList(list []string) string {
+	const most = 3
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range list {
+		if i == most || b.Len() > 100 {
+			b.WriteString(" … and " + strconv.Itoa(len(list)-i) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(Quote(s))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
